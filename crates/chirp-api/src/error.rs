@@ -1,0 +1,174 @@
+//! The API's one error type, and the only place statuses are chosen.
+//!
+//! Handlers return `Result<_, ApiError>`; extractor rejections (bad JSON,
+//! bad path or query) are converted here too, so every error a client sees
+//! has the same shape:
+//! `{"error": {"code": "not_found", "message": "...", "field": "..."}}`.
+//! Server-side failures are logged with their cause and answered with an
+//! opaque message.
+
+use axum::Json;
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use chirp_core::ValidationError;
+use chirp_store::StoreError;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// A field broke a rule (422).
+    #[error(transparent)]
+    Validation(#[from] ValidationError),
+    /// The request could not be read: malformed JSON, a bad path or query (400).
+    #[error("{0}")]
+    BadRequest(String),
+    /// The body is not JSON (415).
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    /// No valid credentials (401).
+    #[error("log in first: send `Authorization: Bearer TOKEN` (from POST /api/sessions)")]
+    Unauthorized,
+    /// Wrong credentials at login (401).
+    #[error("wrong username or password")]
+    BadCredentials,
+    /// Logged in, but not allowed (403).
+    #[error("{0}")]
+    Forbidden(&'static str),
+    /// No such thing (404).
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// No route has this method (405).
+    #[error("this method is not allowed here")]
+    MethodNotAllowed,
+    /// Clashes with what exists (409).
+    #[error("{0}")]
+    Conflict(String),
+    /// Body over the limit (413).
+    #[error("request body is too large")]
+    PayloadTooLarge,
+    /// A dependency (the database) is down (503).
+    #[error("service temporarily unavailable, try again shortly")]
+    Unavailable(#[source] anyhow::Error),
+    /// A bug or broken dependency (500); the cause is logged, not shown.
+    #[error("internal error")]
+    Internal(#[source] anyhow::Error),
+}
+
+/// The JSON error body.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// Stable machine-readable code, e.g. `not_found`, `validation_failed`.
+    pub code: &'static str,
+    /// What went wrong, for people.
+    pub message: String,
+    /// The request field at fault, for validation errors.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<&'static str>,
+}
+
+impl ApiError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::Unauthorized | Self::BadCredentials => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Validation(_) => "validation_failed",
+            Self::BadRequest(_) => "bad_request",
+            Self::UnsupportedMediaType(_) => "unsupported_media_type",
+            Self::Unauthorized => "unauthorized",
+            Self::BadCredentials => "bad_credentials",
+            Self::Forbidden(_) => "forbidden",
+            Self::NotFound(_) => "not_found",
+            Self::MethodNotAllowed => "method_not_allowed",
+            Self::Conflict(_) => "conflict",
+            Self::PayloadTooLarge => "payload_too_large",
+            Self::Unavailable(_) => "unavailable",
+            Self::Internal(_) => "internal",
+        }
+    }
+
+    /// A shorthand for rules checked in handlers.
+    pub fn invalid(field: &'static str, message: impl Into<String>) -> Self {
+        Self::Validation(ValidationError::new(field, message))
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        match &self {
+            Self::Internal(e) => tracing::error!(error = ?e, "request failed"),
+            Self::Unavailable(e) => tracing::warn!(error = ?e, "dependency unavailable"),
+            _ => {}
+        }
+        let (message, field) = match &self {
+            Self::Validation(v) => (format!("{} {}", v.field, v.message), Some(v.field)),
+            other => (other.to_string(), None),
+        };
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: self.code(),
+                message,
+                field,
+            },
+        };
+        (self.status(), Json(body)).into_response()
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Conflict(what) => Self::Conflict(format!("that {what} is already taken")),
+            StoreError::NotFound(what) => Self::NotFound(what),
+            StoreError::Unavailable(source) => Self::Unavailable(source.into()),
+            StoreError::Database(source) => Self::Internal(source.into()),
+        }
+    }
+}
+
+impl From<JsonRejection> for ApiError {
+    fn from(r: JsonRejection) -> Self {
+        match r.status() {
+            StatusCode::PAYLOAD_TOO_LARGE => Self::PayloadTooLarge,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => Self::UnsupportedMediaType(
+                "send the body as JSON with `Content-Type: application/json`".into(),
+            ),
+            _ => Self::BadRequest(r.body_text()),
+        }
+    }
+}
+
+impl From<PathRejection> for ApiError {
+    fn from(r: PathRejection) -> Self {
+        Self::BadRequest(r.body_text())
+    }
+}
+
+impl From<QueryRejection> for ApiError {
+    fn from(r: QueryRejection) -> Self {
+        Self::BadRequest(r.body_text())
+    }
+}
+
+/// What handlers return.
+pub type ApiResult<T> = Result<T, ApiError>;

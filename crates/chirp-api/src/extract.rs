@@ -1,0 +1,71 @@
+//! Extractors that answer bad input in chirp's error format instead of
+//! axum's plain-text defaults, and the authentication extractors.
+
+use axum::extract::{FromRequest, FromRequestParts};
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
+
+use crate::ApiError;
+use crate::auth;
+use crate::state::AppState;
+
+/// `axum::Json`, but rejections become [`ApiError`].
+#[derive(Debug, FromRequest)]
+#[from_request(via(axum::Json), rejection(ApiError))]
+pub struct Json<T>(pub T);
+
+impl<T: serde::Serialize> IntoResponse for Json<T> {
+    fn into_response(self) -> Response {
+        axum::Json(self.0).into_response()
+    }
+}
+
+/// `axum::extract::Path`, with rejections as [`ApiError`].
+#[derive(Debug, FromRequestParts)]
+#[from_request(via(axum::extract::Path), rejection(ApiError))]
+pub struct Path<T>(pub T);
+
+/// `axum::extract::Query`, with rejections as [`ApiError`].
+#[derive(Debug, FromRequestParts)]
+#[from_request(via(axum::extract::Query), rejection(ApiError))]
+pub struct Query<T>(pub T);
+
+/// The logged-in account. Rejects with 401 when the request carries no
+/// valid session token.
+#[derive(Debug, Clone)]
+pub struct CurrentUser {
+    pub id: i64,
+    /// Hash of the token this request used, so logout can revoke just it.
+    pub token_hash: String,
+}
+
+impl FromRequestParts<AppState> for CurrentUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        MaybeUser::from_request_parts(parts, state)
+            .await?
+            .0
+            .ok_or(ApiError::Unauthorized)
+    }
+}
+
+/// The logged-in account if there is one. A token that is present but not
+/// valid is still an error (401), so a client learns its session expired.
+#[derive(Debug, Clone)]
+pub struct MaybeUser(pub Option<CurrentUser>);
+
+impl FromRequestParts<AppState> for MaybeUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let Some(token) = auth::request_token(&parts.headers)? else {
+            return Ok(Self(None));
+        };
+        let token_hash = auth::hash_token(&token);
+        match state.store.session_account(&token_hash).await? {
+            Some(id) => Ok(Self(Some(CurrentUser { id, token_hash }))),
+            None => Err(ApiError::Unauthorized),
+        }
+    }
+}

@@ -1,0 +1,67 @@
+//! The HTTP API of chirp.
+//!
+//! * [`router`] builds the whole axum app from an [`AppState`]: the `/api`
+//!   routes (one module per resource under [`routes`]), health checks, the
+//!   OpenAPI document and its interactive docs, and the layers around them.
+//! * [`error`] holds [`ApiError`], the one place HTTP statuses are chosen.
+//! * [`extract`] wraps axum's extractors so bad input is answered in our JSON
+//!   error shape, and authenticates requests ([`extract::CurrentUser`]).
+//! * [`auth`] hashes passwords (Argon2id) and session tokens.
+//!
+//! Error policy: handlers return typed [`ApiError`]s; the store's typed
+//! errors convert into them; `anyhow` appears only as the hidden cause of a
+//! 500 or 503, which is logged and never shown to clients.
+
+pub mod auth;
+pub mod error;
+pub mod extract;
+pub mod openapi;
+pub mod routes;
+pub mod server;
+pub mod state;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::response::{IntoResponse, Response};
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_swagger_ui::SwaggerUi;
+
+pub use error::{ApiError, ApiResult};
+pub use state::{ApiConfig, AppState};
+
+/// The OpenAPI document of every route, built from the handlers' annotations.
+pub fn openapi_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .merge(routes::router())
+        .merge(routes::health::router())
+        .split_for_parts()
+}
+
+/// The complete API application.
+pub fn router(state: AppState) -> Router {
+    let body_limit = state.config.body_limit;
+    let (api, doc) = openapi_router();
+    let docs = SwaggerUi::new("/api/docs").url("/api/openapi.json", doc);
+    api.merge(docs)
+        .fallback(|| async { ApiError::NotFound("route") })
+        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(CatchPanicLayer::custom(panic_response))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// A handler that panicked answers like any other internal error.
+fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    ApiError::Internal(anyhow::anyhow!("handler panicked")).into_response()
+}
+
+/// Builds the state around a store with default settings; handy for tests.
+pub fn app(store: Arc<dyn chirp_store::Store>) -> Router {
+    router(AppState::new(store, ApiConfig::default()))
+}

@@ -1,0 +1,152 @@
+//! Accounts: sign-up, listing and search, profiles.
+
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+use chirp_core::model::{Account, Tweet};
+use chirp_core::page::Paged;
+use chirp_core::text::{Bio, DisplayName, Password, Username, parse_query};
+use chirp_store::{NewAccount, TweetFilter};
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::PageParams;
+use crate::error::ErrorBody;
+use crate::extract::{Json, Path, Query};
+use crate::state::AppState;
+use crate::{ApiError, ApiResult};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_account, list_accounts))
+        .routes(routes!(show_account))
+        .routes(routes!(account_tweets))
+}
+
+/// Sign-up form.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewAccountBody {
+    /// 3–30 of A-Z, a-z, 0-9 and `_`; unique regardless of case.
+    pub username: String,
+    /// 8–128 characters; the commonest passwords are refused.
+    pub password: String,
+    pub display_name: Option<String>,
+    pub bio: Option<String>,
+}
+
+/// Registers an account.
+#[utoipa::path(post, path = "/api/accounts", tag = "accounts",
+    request_body = NewAccountBody,
+    responses(
+        (status = 201, description = "Account created", body = Account),
+        (status = 409, description = "Username taken", body = ErrorBody),
+        (status = 422, description = "Invalid field", body = ErrorBody),
+    ))]
+async fn create_account(
+    State(state): State<AppState>,
+    Json(body): Json<NewAccountBody>,
+) -> ApiResult<impl IntoResponse> {
+    let username = Username::parse(&body.username)?;
+    let password = Password::parse(&body.password)?;
+    let display_name = match body.display_name.as_deref() {
+        Some(d) => DisplayName::parse(d)?.into_inner(),
+        None => String::new(),
+    };
+    let bio = Bio::parse(body.bio.as_deref().unwrap_or_default())?.into_inner();
+    // Check first so a taken name costs no password hash; the unique index
+    // still decides races.
+    if state
+        .store
+        .account_by_username(username.as_str())
+        .await?
+        .is_some()
+    {
+        return Err(ApiError::Conflict("that username is already taken".into()));
+    }
+    let password_hash = state.passwords.hash(password.expose()).await?;
+    let account = state
+        .store
+        .create_account(NewAccount {
+            username: username.as_str().to_owned(),
+            password_hash,
+            display_name,
+            bio,
+        })
+        .await?;
+    let location = format!("/api/accounts/{}", account.username);
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, location)],
+        Json(account),
+    ))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AccountSearch {
+    /// Part of a username or display name (case-insensitive).
+    pub q: Option<String>,
+}
+
+/// Lists accounts, newest first, or searches them with `q`.
+#[utoipa::path(get, path = "/api/accounts", tag = "accounts",
+    params(AccountSearch, PageParams),
+    responses(
+        (status = 200, body = Paged<Account>),
+        (status = 422, body = ErrorBody),
+    ))]
+async fn list_accounts(
+    State(state): State<AppState>,
+    Query(params): Query<AccountSearch>,
+    Query(paging): Query<PageParams>,
+) -> ApiResult<Json<Paged<Account>>> {
+    let page = paging.page()?;
+    let q = match params.q.as_deref() {
+        Some(q) => parse_query("q", q)?,
+        None => None,
+    };
+    Ok(Json(state.store.list_accounts(q.as_deref(), page).await?))
+}
+
+/// Finds an account by name (any letter case); 404 when there is none.
+pub(crate) async fn find_account(state: &AppState, username: &str) -> ApiResult<Account> {
+    // A name that cannot exist is not looked up.
+    let name = Username::parse(username).map_err(|_| ApiError::NotFound("account"))?;
+    state
+        .store
+        .account_by_username(name.as_str())
+        .await?
+        .ok_or(ApiError::NotFound("account"))
+}
+
+/// Shows one account.
+#[utoipa::path(get, path = "/api/accounts/{username}", tag = "accounts",
+    params(("username" = String, Path)),
+    responses((status = 200, body = Account), (status = 404, body = ErrorBody)))]
+async fn show_account(
+    State(state): State<AppState>,
+    Path(username): Path<String>,
+) -> ApiResult<Json<Account>> {
+    Ok(Json(find_account(&state, &username).await?))
+}
+
+/// The account's tweets, newest first (its user timeline).
+#[utoipa::path(get, path = "/api/accounts/{username}/tweets", tag = "timelines",
+    params(("username" = String, Path), PageParams),
+    responses((status = 200, body = Paged<Tweet>), (status = 404, body = ErrorBody)))]
+async fn account_tweets(
+    State(state): State<AppState>,
+    Path(username): Path<String>,
+    Query(params): Query<PageParams>,
+) -> ApiResult<Json<Paged<Tweet>>> {
+    let page = params.page()?;
+    let account = find_account(&state, &username).await?;
+    let filter = TweetFilter {
+        author: Some(account.username.to_ascii_lowercase()),
+        ..TweetFilter::default()
+    };
+    Ok(Json(state.store.list_tweets(&filter, page).await?))
+}

@@ -1,0 +1,106 @@
+//! The social graph: follow, unfollow, followers, following.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use chirp_core::model::{Account, FollowState};
+use chirp_core::page::Paged;
+use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::PageParams;
+use super::accounts::find_account;
+use crate::error::ErrorBody;
+use crate::extract::{CurrentUser, Json, Path, Query};
+use crate::state::AppState;
+use crate::{ApiError, ApiResult};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(follow, unfollow))
+        .routes(routes!(followers))
+        .routes(routes!(following))
+}
+
+/// Where a follow stands after the request.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FollowBody {
+    pub state: FollowState,
+}
+
+/// Follows an account. Following a protected account makes a request it
+/// must approve; following again changes nothing.
+#[utoipa::path(post, path = "/api/accounts/{username}/follow", tag = "social",
+    params(("username" = String, Path)),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = FollowBody),
+        (status = 401, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 422, description = "Following yourself", body = ErrorBody),
+    ))]
+async fn follow(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path(username): Path<String>,
+) -> ApiResult<Json<FollowBody>> {
+    let target = find_account(&state, &username).await?;
+    if target.id == me.id {
+        return Err(ApiError::invalid("username", "you cannot follow yourself"));
+    }
+    let wanted = if target.protected {
+        FollowState::Requested
+    } else {
+        FollowState::Following
+    };
+    let state = state.store.follow(me.id, target.id, wanted).await?;
+    Ok(Json(FollowBody { state }))
+}
+
+/// Stops following an account (or withdraws a request). 204 either way.
+#[utoipa::path(delete, path = "/api/accounts/{username}/follow", tag = "social",
+    params(("username" = String, Path)),
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Not following any more"),
+        (status = 401, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+    ))]
+async fn unfollow(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path(username): Path<String>,
+) -> ApiResult<StatusCode> {
+    let target = find_account(&state, &username).await?;
+    state.store.unfollow(me.id, target.id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Accounts following this one, most recent first.
+#[utoipa::path(get, path = "/api/accounts/{username}/followers", tag = "social",
+    params(("username" = String, Path), PageParams),
+    responses((status = 200, body = Paged<Account>), (status = 404, body = ErrorBody)))]
+async fn followers(
+    State(state): State<AppState>,
+    Path(username): Path<String>,
+    Query(params): Query<PageParams>,
+) -> ApiResult<Json<Paged<Account>>> {
+    let page = params.page()?;
+    let account = find_account(&state, &username).await?;
+    Ok(Json(state.store.followers(account.id, page).await?))
+}
+
+/// Accounts this one follows, most recent first.
+#[utoipa::path(get, path = "/api/accounts/{username}/following", tag = "social",
+    params(("username" = String, Path), PageParams),
+    responses((status = 200, body = Paged<Account>), (status = 404, body = ErrorBody)))]
+async fn following(
+    State(state): State<AppState>,
+    Path(username): Path<String>,
+    Query(params): Query<PageParams>,
+) -> ApiResult<Json<Paged<Account>>> {
+    let page = params.page()?;
+    let account = find_account(&state, &username).await?;
+    Ok(Json(state.store.following(account.id, page).await?))
+}

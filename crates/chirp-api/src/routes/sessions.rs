@@ -1,0 +1,94 @@
+//! Logging in and out.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use chirp_core::model::Account;
+use chrono::Utc;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::auth;
+use crate::error::ErrorBody;
+use crate::extract::{CurrentUser, Json};
+use crate::state::AppState;
+use crate::{ApiError, ApiResult};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(login))
+        .routes(routes!(logout))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginBody {
+    pub username: String,
+    pub password: String,
+}
+
+/// A new session: send `token` as `Authorization: Bearer TOKEN`.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct SessionBody {
+    pub token: String,
+    pub account: Account,
+}
+
+/// Logs in: a fresh token for every login.
+#[utoipa::path(post, path = "/api/sessions", tag = "sessions",
+    request_body = LoginBody,
+    responses(
+        (status = 201, body = SessionBody),
+        (status = 401, description = "Wrong username or password", body = ErrorBody),
+    ))]
+async fn login(
+    State(state): State<AppState>,
+    Json(body): Json<LoginBody>,
+) -> ApiResult<impl IntoResponse> {
+    let account = log_in(&state, &body.username, &body.password).await?;
+    let token = auth::new_token();
+    let ttl = chrono::Duration::from_std(state.config.session_ttl)
+        .unwrap_or_else(|_| chrono::Duration::days(30));
+    state
+        .store
+        .create_session(&auth::hash_token(&token), account.id, Utc::now() + ttl)
+        .await?;
+    Ok((StatusCode::CREATED, Json(SessionBody { token, account })))
+}
+
+/// Checks a username and password; the same error (and about the same time)
+/// whether the account is missing or the password is wrong.
+pub(crate) async fn log_in(state: &AppState, username: &str, password: &str) -> ApiResult<Account> {
+    let creds = if chirp_core::text::Username::parse(username).is_ok() {
+        state.store.credentials(username).await?
+    } else {
+        None
+    };
+    let Some(creds) = creds else {
+        state.passwords.verify_decoy(password).await?;
+        return Err(ApiError::BadCredentials);
+    };
+    if !state
+        .passwords
+        .verify(password, &creds.password_hash)
+        .await?
+    {
+        return Err(ApiError::BadCredentials);
+    }
+    state
+        .store
+        .account_by_id(creds.account_id)
+        .await?
+        .ok_or(ApiError::BadCredentials)
+}
+
+/// Logs out: the token used for this request stops working.
+#[utoipa::path(delete, path = "/api/sessions/current", tag = "sessions",
+    security(("bearer" = [])),
+    responses((status = 204, description = "Token revoked"), (status = 401, body = ErrorBody)))]
+async fn logout(State(state): State<AppState>, me: CurrentUser) -> ApiResult<StatusCode> {
+    state.store.delete_session(&me.token_hash).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,232 @@
+//! Tweets: post, read, list and filter, edit, delete, replies.
+
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+use chirp_core::hashtags::{extract_hashtags, parse_tag};
+use chirp_core::model::Tweet;
+use chirp_core::page::Paged;
+use chirp_core::text::{CategorySlug, TweetText, Username, parse_query};
+use chirp_store::{NewTweet, StoreError, TweetFilter};
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::PageParams;
+use crate::error::ErrorBody;
+use crate::extract::{CurrentUser, Json, Path, Query};
+use crate::state::AppState;
+use crate::{ApiError, ApiResult};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_tweet, list_tweets))
+        .routes(routes!(show_tweet, edit_tweet, delete_tweet))
+        .routes(routes!(list_replies))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewTweetBody {
+    /// 1–280 characters.
+    pub text: String,
+    /// Id of the tweet this one answers.
+    pub reply_to: Option<i64>,
+    /// Slug of an existing category.
+    pub category: Option<String>,
+}
+
+/// Posts a tweet (or a reply, with `reply_to`).
+#[utoipa::path(post, path = "/api/tweets", tag = "tweets",
+    security(("bearer" = [])),
+    request_body = NewTweetBody,
+    responses(
+        (status = 201, body = Tweet),
+        (status = 401, body = ErrorBody),
+        (status = 422, description = "Bad text, or no such category or tweet to reply to", body = ErrorBody),
+    ))]
+async fn create_tweet(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Json(body): Json<NewTweetBody>,
+) -> ApiResult<impl IntoResponse> {
+    let text = TweetText::parse(&body.text)?;
+    let category = body
+        .category
+        .as_deref()
+        .map(CategorySlug::parse)
+        .transpose()?
+        .map(|c| c.as_str().to_owned());
+    let new = NewTweet {
+        author_id: me.id,
+        hashtags: extract_hashtags(text.as_str()),
+        text: text.into_inner(),
+        reply_to: body.reply_to,
+        category,
+    };
+    let tweet = state.store.create_tweet(new).await.map_err(|e| match e {
+        StoreError::NotFound("category") => ApiError::invalid("category", "no such category"),
+        StoreError::NotFound(_) => ApiError::invalid("reply_to", "no such tweet to reply to"),
+        other => other.into(),
+    })?;
+    let location = format!("/api/tweets/{}", tweet.id);
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, location)],
+        Json(tweet),
+    ))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct TweetQuery {
+    /// Full-text search: tweets containing every word.
+    pub q: Option<String>,
+    /// Tweets carrying this hashtag (with or without `#`).
+    pub hashtag: Option<String>,
+    /// Tweets by this username.
+    pub author: Option<String>,
+    /// Tweets in this category (slug).
+    pub category: Option<String>,
+}
+
+impl TweetQuery {
+    fn filter(&self) -> ApiResult<TweetFilter> {
+        let nonblank = |v: &Option<String>| {
+            v.as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+        };
+        Ok(TweetFilter {
+            search: match self.q.as_deref() {
+                Some(q) => parse_query("q", q)?,
+                None => None,
+            },
+            hashtag: nonblank(&self.hashtag)
+                .map(|t| parse_tag("hashtag", &t, false))
+                .transpose()?,
+            author: nonblank(&self.author)
+                .map(|a| Username::parse(&a).map(|u| u.lowercase()))
+                .transpose()
+                .map_err(|e| ApiError::invalid("author", e.message))?,
+            category: nonblank(&self.category)
+                .map(|c| CategorySlug::parse(&c).map(|s| s.as_str().to_owned()))
+                .transpose()?,
+            ..TweetFilter::default()
+        })
+    }
+}
+
+/// Tweets, newest first; the filters combine.
+#[utoipa::path(get, path = "/api/tweets", tag = "tweets",
+    params(TweetQuery, PageParams),
+    responses((status = 200, body = Paged<Tweet>), (status = 422, body = ErrorBody)))]
+async fn list_tweets(
+    State(state): State<AppState>,
+    Query(query): Query<TweetQuery>,
+    Query(paging): Query<PageParams>,
+) -> ApiResult<Json<Paged<Tweet>>> {
+    let filter = query.filter()?;
+    let page = paging.page()?;
+    Ok(Json(state.store.list_tweets(&filter, page).await?))
+}
+
+pub(crate) async fn find_tweet(state: &AppState, id: i64) -> ApiResult<Tweet> {
+    state
+        .store
+        .tweet(id)
+        .await?
+        .ok_or(ApiError::NotFound("tweet"))
+}
+
+/// One tweet.
+#[utoipa::path(get, path = "/api/tweets/{id}", tag = "tweets",
+    params(("id" = i64, Path)),
+    responses((status = 200, body = Tweet), (status = 404, body = ErrorBody)))]
+async fn show_tweet(State(state): State<AppState>, Path(id): Path<i64>) -> ApiResult<Json<Tweet>> {
+    Ok(Json(find_tweet(&state, id).await?))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EditTweetBody {
+    /// The new text, 1–280 characters.
+    pub text: String,
+}
+
+/// The tweet, if `me` wrote it: 404 if it does not exist, 403 if it is someone else's.
+async fn own_tweet(state: &AppState, me: &CurrentUser, id: i64) -> ApiResult<Tweet> {
+    let tweet = find_tweet(state, id).await?;
+    if tweet.author.id != me.id {
+        return Err(ApiError::Forbidden(
+            "only the author can change or delete a tweet",
+        ));
+    }
+    Ok(tweet)
+}
+
+/// Edits a tweet's text (author only); sets `edited_at`.
+#[utoipa::path(patch, path = "/api/tweets/{id}", tag = "tweets",
+    params(("id" = i64, Path)),
+    security(("bearer" = [])),
+    request_body = EditTweetBody,
+    responses(
+        (status = 200, body = Tweet),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody),
+    ))]
+async fn edit_tweet(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path(id): Path<i64>,
+    Json(body): Json<EditTweetBody>,
+) -> ApiResult<Json<Tweet>> {
+    let text = TweetText::parse(&body.text)?;
+    own_tweet(&state, &me, id).await?;
+    let tags = extract_hashtags(text.as_str());
+    Ok(Json(
+        state.store.edit_tweet(id, text.as_str(), &tags).await?,
+    ))
+}
+
+/// Deletes a tweet (author only). Replies to it stay.
+#[utoipa::path(delete, path = "/api/tweets/{id}", tag = "tweets",
+    params(("id" = i64, Path)),
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+    ))]
+async fn delete_tweet(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path(id): Path<i64>,
+) -> ApiResult<StatusCode> {
+    own_tweet(&state, &me, id).await?;
+    state.store.delete_tweet(id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Replies to a tweet, newest first.
+#[utoipa::path(get, path = "/api/tweets/{id}/replies", tag = "tweets",
+    params(("id" = i64, Path), PageParams),
+    responses((status = 200, body = Paged<Tweet>), (status = 404, body = ErrorBody)))]
+async fn list_replies(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    Query(paging): Query<PageParams>,
+) -> ApiResult<Json<Paged<Tweet>>> {
+    let page = paging.page()?;
+    find_tweet(&state, id).await?;
+    let filter = TweetFilter {
+        reply_to: Some(id),
+        ..TweetFilter::default()
+    };
+    Ok(Json(state.store.list_tweets(&filter, page).await?))
+}

@@ -1,0 +1,48 @@
+//! The state every handler shares.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chirp_store::Store;
+
+use crate::auth::Passwords;
+
+/// Settings of the API layer.
+#[derive(Debug, Clone)]
+pub struct ApiConfig {
+    /// Largest request body accepted, in bytes; more is a 413.
+    pub body_limit: usize,
+    /// How long a login stays valid.
+    pub session_ttl: Duration,
+}
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        Self {
+            body_limit: 64 * 1024,
+            session_ttl: Duration::from_secs(30 * 24 * 3600),
+        }
+    }
+}
+
+/// Shared by all handlers; cheap to clone (everything is behind an `Arc`).
+#[derive(Clone)]
+pub struct AppState {
+    /// The storage every handler reads and writes through.
+    pub store: Arc<dyn Store>,
+    /// Password hashing, bounded in concurrency.
+    pub passwords: Passwords,
+    /// Settings, fixed at start.
+    pub config: Arc<ApiConfig>,
+}
+
+impl AppState {
+    pub fn new(store: Arc<dyn Store>, config: ApiConfig) -> Self {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        Self {
+            store,
+            passwords: Passwords::new(cores),
+            config: Arc::new(config),
+        }
+    }
+}

@@ -1,0 +1,176 @@
+//! Accounts and sessions.
+
+use async_trait::async_trait;
+use chirp_core::model::Account;
+use chirp_core::page::{Page, Paged};
+use chrono::{DateTime, Utc};
+use sqlx::Row;
+
+use super::SqlStore;
+use super::db::{self, Sql};
+use super::rows::{self, account_columns, now_micros, to_micros};
+use crate::{
+    AccountPatch, AccountStore, Credentials, NewAccount, SessionStore, StoreError, StoreResult,
+};
+
+/// `%text%` for LIKE, with LIKE's own wildcards escaped by `\`.
+fn like_pattern(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('%');
+    for c in text.to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('%');
+    out
+}
+
+#[async_trait]
+impl AccountStore for SqlStore {
+    async fn create_account(&self, new: NewAccount) -> StoreResult<Account> {
+        let q = sqlx::query(concat!(
+            "INSERT INTO accounts (username, username_lower, display_name, bio, password_hash, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING ",
+            account_columns!("")
+        ))
+        .bind(new.username.clone())
+        .bind(new.username.to_ascii_lowercase())
+        .bind(new.display_name)
+        .bind(new.bio)
+        .bind(new.password_hash)
+        .bind(now_micros());
+        let row = db::write_returning(&self.stats, &self.write, q)
+            .await
+            .map_err(|e| StoreError::conflict_on_unique(e, "username"))?
+            .ok_or(StoreError::NotFound("account"))?;
+        Ok(rows::account(&row)?)
+    }
+
+    async fn account_by_username(&self, username: &str) -> StoreResult<Option<Account>> {
+        let q = sqlx::query(concat!(
+            "SELECT ",
+            account_columns!(""),
+            " FROM accounts WHERE username_lower = $1"
+        ))
+        .bind(username.to_ascii_lowercase());
+        let row = db::read_optional(&self.stats, &self.read, q).await?;
+        Ok(row.as_ref().map(rows::account).transpose()?)
+    }
+
+    async fn account_by_id(&self, id: i64) -> StoreResult<Option<Account>> {
+        let q = sqlx::query(concat!(
+            "SELECT ",
+            account_columns!(""),
+            " FROM accounts WHERE id = $1"
+        ))
+        .bind(id);
+        let row = db::read_optional(&self.stats, &self.read, q).await?;
+        Ok(row.as_ref().map(rows::account).transpose()?)
+    }
+
+    async fn credentials(&self, username: &str) -> StoreResult<Option<Credentials>> {
+        let q = sqlx::query("SELECT id, password_hash FROM accounts WHERE username_lower = $1")
+            .bind(username.to_ascii_lowercase());
+        let row = db::read_optional(&self.stats, &self.read, q).await?;
+        Ok(match row {
+            Some(r) => Some(Credentials {
+                account_id: r.try_get("id")?,
+                password_hash: r.try_get("password_hash")?,
+            }),
+            None => None,
+        })
+    }
+
+    async fn update_account(&self, id: i64, patch: AccountPatch) -> StoreResult<Account> {
+        let mut sql = Sql::new("UPDATE accounts SET id = id");
+        if let Some(name) = patch.display_name {
+            sql.push(", display_name = ").bind(name);
+        }
+        if let Some(bio) = patch.bio {
+            sql.push(", bio = ").bind(bio);
+        }
+        if let Some(protected) = patch.protected {
+            sql.push(", protected = ").bind(i64::from(protected));
+        }
+        sql.push(" WHERE id = ").bind(id);
+        sql.push(concat!(" RETURNING ", account_columns!("")));
+        let row = db::write_returning(&self.stats, &self.write, sql.build()?)
+            .await?
+            .ok_or(StoreError::NotFound("account"))?;
+        Ok(rows::account(&row)?)
+    }
+
+    async fn list_accounts(&self, query: Option<&str>, page: Page) -> StoreResult<Paged<Account>> {
+        let mut sql = Sql::new(concat!(
+            "SELECT ",
+            account_columns!(""),
+            " FROM accounts WHERE id < "
+        ));
+        sql.bind(page.before_key());
+        if let Some(q) = query {
+            let pattern = like_pattern(q);
+            sql.push(" AND (username_lower LIKE ")
+                .bind(pattern.clone())
+                .push(" ESCAPE '\\' OR LOWER(display_name) LIKE ")
+                .bind(pattern)
+                .push(" ESCAPE '\\')");
+        }
+        sql.push(" ORDER BY id DESC LIMIT ")
+            .bind(page.fetch_limit());
+        let rows = db::read_all(&self.stats, &self.read, sql.build()?).await?;
+        let accounts = rows
+            .iter()
+            .map(rows::account)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(page.finish(accounts, |a| a.id))
+    }
+}
+
+#[async_trait]
+impl SessionStore for SqlStore {
+    async fn create_session(
+        &self,
+        token_hash: &str,
+        account_id: i64,
+        expires_at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let q = sqlx::query(
+            "INSERT INTO sessions (token_hash, account_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(token_hash.to_owned())
+        .bind(account_id)
+        .bind(now_micros())
+        .bind(to_micros(expires_at));
+        db::write(&self.stats, &self.write, q).await?;
+        Ok(())
+    }
+
+    async fn session_account(&self, token_hash: &str) -> StoreResult<Option<i64>> {
+        let q = sqlx::query(
+            "SELECT account_id FROM sessions WHERE token_hash = $1 AND expires_at > $2",
+        )
+        .bind(token_hash.to_owned())
+        .bind(now_micros());
+        let row = db::read_optional(&self.stats, &self.read, q).await?;
+        Ok(row.map(|r| r.try_get("account_id")).transpose()?)
+    }
+
+    async fn delete_session(&self, token_hash: &str) -> StoreResult<()> {
+        let q =
+            sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash.to_owned());
+        db::write(&self.stats, &self.write, q).await?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::like_pattern;
+
+    #[test]
+    fn like_patterns_escape_wildcards() {
+        assert_eq!(like_pattern("Al_i%"), "%al\\_i\\%%");
+    }
+}

@@ -1,0 +1,146 @@
+//! The follow graph and its counters.
+
+use async_trait::async_trait;
+use chirp_core::model::{Account, FollowState};
+use chirp_core::page::{Page, Paged};
+use sqlx::Row;
+
+use super::SqlStore;
+use super::db::{self, Sql};
+use super::rows::{self, account_columns, now_micros};
+use crate::{SocialStore, StoreError, StoreResult};
+
+fn state_of(s: &str) -> StoreResult<FollowState> {
+    FollowState::from_db(s).ok_or(StoreError::NotFound("follow state"))
+}
+
+/// Adds `delta` to both counters of an established edge.
+fn counters(follower: i64, followee: i64, delta: i64) -> [db::Query<'static>; 2] {
+    [
+        sqlx::query("UPDATE accounts SET following_count = following_count + $1 WHERE id = $2")
+            .bind(delta)
+            .bind(follower),
+        sqlx::query("UPDATE accounts SET followers_count = followers_count + $1 WHERE id = $2")
+            .bind(delta)
+            .bind(followee),
+    ]
+}
+
+impl SqlStore {
+    /// One side of the graph: `edge_column` is the column holding `account`,
+    /// `other_column` the accounts to list.
+    async fn edges(
+        &self,
+        account: i64,
+        page: Page,
+        followers: bool,
+    ) -> StoreResult<Paged<Account>> {
+        let mut sql = if followers {
+            Sql::new(concat!(
+                "SELECT f.id AS edge_id, ",
+                account_columns!("a."),
+                " FROM follows f JOIN accounts a ON a.id = f.follower_id WHERE f.followee_id = "
+            ))
+        } else {
+            Sql::new(concat!(
+                "SELECT f.id AS edge_id, ",
+                account_columns!("a."),
+                " FROM follows f JOIN accounts a ON a.id = f.followee_id WHERE f.follower_id = "
+            ))
+        };
+        sql.bind(account)
+            .push(" AND f.state = 'following' AND f.id < ")
+            .bind(page.before_key())
+            .push(" ORDER BY f.id DESC LIMIT ")
+            .bind(page.fetch_limit());
+        let rows = db::read_all(&self.stats, &self.read, sql.build()?).await?;
+        let items = rows
+            .iter()
+            .map(|r| Ok((r.try_get::<i64, _>("edge_id")?, rows::account(r)?)))
+            .collect::<Result<Vec<_>, sqlx::Error>>()?;
+        Ok(page.finish(items, |(edge, _)| *edge).map(|(_, a)| a))
+    }
+}
+
+#[async_trait]
+impl SocialStore for SqlStore {
+    async fn follow(
+        &self,
+        follower: i64,
+        followee: i64,
+        state: FollowState,
+    ) -> StoreResult<FollowState> {
+        let stats = &*self.stats;
+        let mut tx = self.write.begin().await?;
+        let q = sqlx::query(
+            "INSERT INTO follows (follower_id, followee_id, state, created_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (follower_id, followee_id) DO NOTHING RETURNING state",
+        )
+        .bind(follower)
+        .bind(followee)
+        .bind(state.as_str())
+        .bind(now_micros());
+        let inserted = db::write_returning(stats, &mut *tx, q).await?;
+        let state = match inserted {
+            Some(_) => {
+                if state == FollowState::Following {
+                    for q in counters(follower, followee, 1) {
+                        db::write(stats, &mut *tx, q).await?;
+                    }
+                }
+                state
+            }
+            None => {
+                let q = sqlx::query(
+                    "SELECT state FROM follows WHERE follower_id = $1 AND followee_id = $2",
+                )
+                .bind(follower)
+                .bind(followee);
+                let row = db::read_optional(stats, &mut *tx, q)
+                    .await?
+                    .ok_or(StoreError::NotFound("follow"))?;
+                state_of(&row.try_get::<String, _>("state")?)?
+            }
+        };
+        tx.commit().await?;
+        Ok(state)
+    }
+
+    async fn unfollow(&self, follower: i64, followee: i64) -> StoreResult<bool> {
+        let stats = &*self.stats;
+        let mut tx = self.write.begin().await?;
+        let q = sqlx::query(
+            "DELETE FROM follows WHERE follower_id = $1 AND followee_id = $2 RETURNING state",
+        )
+        .bind(follower)
+        .bind(followee);
+        let Some(row) = db::write_returning(stats, &mut *tx, q).await? else {
+            return Ok(false);
+        };
+        if state_of(&row.try_get::<String, _>("state")?)? == FollowState::Following {
+            for q in counters(follower, followee, -1) {
+                db::write(stats, &mut *tx, q).await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn follow_state(&self, follower: i64, followee: i64) -> StoreResult<Option<FollowState>> {
+        let q =
+            sqlx::query("SELECT state FROM follows WHERE follower_id = $1 AND followee_id = $2")
+                .bind(follower)
+                .bind(followee);
+        let row = db::read_optional(&self.stats, &self.read, q).await?;
+        row.map(|r| state_of(&r.try_get::<String, _>("state")?))
+            .transpose()
+    }
+
+    async fn followers(&self, account: i64, page: Page) -> StoreResult<Paged<Account>> {
+        self.edges(account, page, true).await
+    }
+
+    async fn following(&self, account: i64, page: Page) -> StoreResult<Paged<Account>> {
+        self.edges(account, page, false).await
+    }
+}

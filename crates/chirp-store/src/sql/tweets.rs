@@ -1,0 +1,243 @@
+//! Tweets, their hashtags, likes and search.
+
+use async_trait::async_trait;
+use chirp_core::model::{HashtagCount, Tweet};
+use chirp_core::page::{Page, Paged};
+use sqlx::AnyConnection;
+use sqlx::Row;
+
+use super::SqlStore;
+use super::db::{self, Sql};
+use super::rows::{self, now_micros, tweet_select};
+use crate::stats::DbStats;
+use crate::{NewTweet, StoreError, StoreResult, TweetFilter, TweetStore};
+
+/// Reads one tweet on `conn` (inside a transaction, so the writer sees its
+/// own changes).
+async fn tweet_on(stats: &DbStats, conn: &mut AnyConnection, id: i64) -> StoreResult<Tweet> {
+    let q = sqlx::query(concat!(tweet_select!(), "WHERE t.id = $1")).bind(id);
+    let row = db::read_optional(stats, conn, q)
+        .await?
+        .ok_or(StoreError::NotFound("tweet"))?;
+    Ok(rows::tweet(&row)?)
+}
+
+/// Indexes `tags` for tweet `id` in one multi-row insert.
+async fn insert_tags(
+    stats: &DbStats,
+    conn: &mut AnyConnection,
+    id: i64,
+    tags: &[String],
+) -> StoreResult<()> {
+    if tags.is_empty() {
+        return Ok(());
+    }
+    let mut sql = Sql::new("INSERT INTO tweet_hashtags (tweet_id, tag) VALUES ");
+    for (i, tag) in tags.iter().enumerate() {
+        if i > 0 {
+            sql.push(", ");
+        }
+        sql.push("(")
+            .bind(id)
+            .push(", ")
+            .bind(tag.clone())
+            .push(")");
+    }
+    sql.push(" ON CONFLICT DO NOTHING");
+    db::write(stats, conn, sql.build()?).await?;
+    Ok(())
+}
+
+/// Tweets per bulk like statement: two bound values each, well under the
+/// parameter limits of both databases.
+const LIKES_PER_STATEMENT: usize = 1000;
+
+/// The exclusive upper bound of strings starting with `prefix`, in byte order.
+fn prefix_end(prefix: &str) -> String {
+    format!("{prefix}{}", char::MAX)
+}
+
+#[async_trait]
+impl TweetStore for SqlStore {
+    async fn create_tweet(&self, new: NewTweet) -> StoreResult<Tweet> {
+        let stats = &*self.stats;
+        let mut tx = self.write.begin().await?;
+        let category_id: Option<i64> = match &new.category {
+            None => None,
+            Some(slug) => {
+                let q = sqlx::query("SELECT id FROM categories WHERE slug = $1").bind(slug.clone());
+                let row = db::read_optional(stats, &mut *tx, q)
+                    .await?
+                    .ok_or(StoreError::NotFound("category"))?;
+                Some(row.try_get("id")?)
+            }
+        };
+        if let Some(parent) = new.reply_to {
+            let q = sqlx::query("UPDATE tweets SET reply_count = reply_count + 1 WHERE id = $1")
+                .bind(parent);
+            if db::write(stats, &mut *tx, q).await?.rows_affected() == 0 {
+                return Err(StoreError::NotFound("tweet to reply to"));
+            }
+        }
+        let q = sqlx::query(
+            "INSERT INTO tweets (author_id, text, hashtags, reply_to, category_id, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        )
+        .bind(new.author_id)
+        .bind(new.text)
+        .bind(new.hashtags.join(" "))
+        .bind(new.reply_to)
+        .bind(category_id)
+        .bind(now_micros());
+        let row = db::write_returning(stats, &mut *tx, q)
+            .await?
+            .ok_or(StoreError::NotFound("tweet"))?;
+        let id: i64 = row.try_get("id")?;
+        insert_tags(stats, &mut tx, id, &new.hashtags).await?;
+        let q = sqlx::query("UPDATE accounts SET tweets_count = tweets_count + 1 WHERE id = $1")
+            .bind(new.author_id);
+        db::write(stats, &mut *tx, q).await?;
+        let tweet = tweet_on(stats, &mut tx, id).await?;
+        tx.commit().await?;
+        Ok(tweet)
+    }
+
+    async fn tweet(&self, id: i64) -> StoreResult<Option<Tweet>> {
+        let q = sqlx::query(concat!(tweet_select!(), "WHERE t.id = $1")).bind(id);
+        let row = db::read_optional(&self.stats, &self.read, q).await?;
+        Ok(row.as_ref().map(rows::tweet).transpose()?)
+    }
+
+    async fn edit_tweet(&self, id: i64, text: &str, hashtags: &[String]) -> StoreResult<Tweet> {
+        let stats = &*self.stats;
+        let mut tx = self.write.begin().await?;
+        let q =
+            sqlx::query("UPDATE tweets SET text = $1, hashtags = $2, edited_at = $3 WHERE id = $4")
+                .bind(text.to_owned())
+                .bind(hashtags.join(" "))
+                .bind(now_micros())
+                .bind(id);
+        if db::write(stats, &mut *tx, q).await?.rows_affected() == 0 {
+            return Err(StoreError::NotFound("tweet"));
+        }
+        let q = sqlx::query("DELETE FROM tweet_hashtags WHERE tweet_id = $1").bind(id);
+        db::write(stats, &mut *tx, q).await?;
+        insert_tags(stats, &mut tx, id, hashtags).await?;
+        let tweet = tweet_on(stats, &mut tx, id).await?;
+        tx.commit().await?;
+        Ok(tweet)
+    }
+
+    async fn delete_tweet(&self, id: i64) -> StoreResult<()> {
+        let stats = &*self.stats;
+        let mut tx = self.write.begin().await?;
+        let q =
+            sqlx::query("DELETE FROM tweets WHERE id = $1 RETURNING author_id, reply_to").bind(id);
+        let row = db::write_returning(stats, &mut *tx, q)
+            .await?
+            .ok_or(StoreError::NotFound("tweet"))?;
+        let author: i64 = row.try_get("author_id")?;
+        let parent: Option<i64> = row.try_get("reply_to")?;
+        let q = sqlx::query("UPDATE accounts SET tweets_count = tweets_count - 1 WHERE id = $1")
+            .bind(author);
+        db::write(stats, &mut *tx, q).await?;
+        if let Some(parent) = parent {
+            let q = sqlx::query("UPDATE tweets SET reply_count = reply_count - 1 WHERE id = $1")
+                .bind(parent);
+            db::write(stats, &mut *tx, q).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn list_tweets(&self, filter: &TweetFilter, page: Page) -> StoreResult<Paged<Tweet>> {
+        let mut sql = Sql::new(concat!(tweet_select!(), "WHERE t.id < "));
+        sql.bind(page.before_key());
+        if let Some(author) = &filter.author {
+            sql.push(" AND a.username_lower = ").bind(author.clone());
+        }
+        if let Some(tag) = &filter.hashtag {
+            sql.push(" AND t.id IN (SELECT tweet_id FROM tweet_hashtags WHERE tag = ")
+                .bind(tag.clone())
+                .push(")");
+        }
+        if let Some(slug) = &filter.category {
+            sql.push(" AND c.slug = ").bind(slug.clone());
+        }
+        if let Some(text) = &filter.search {
+            let (before, after) = self.dialect.search_condition();
+            sql.push(" AND ")
+                .push(before)
+                .bind(self.dialect.search_query(text))
+                .push(after);
+        }
+        if let Some(parent) = filter.reply_to {
+            sql.push(" AND t.reply_to = ").bind(parent);
+        }
+        if let Some(me) = filter.home_of {
+            sql.push(" AND (t.author_id = ")
+                .bind(me)
+                .push(" OR t.author_id IN (SELECT followee_id FROM follows WHERE follower_id = ")
+                .bind(me)
+                .push(" AND state = 'following'))");
+        }
+        sql.push(" ORDER BY t.id DESC LIMIT ")
+            .bind(page.fetch_limit());
+        let rows = db::read_all(&self.stats, &self.read, sql.build()?).await?;
+        let tweets = rows
+            .iter()
+            .map(rows::tweet)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(page.finish(tweets, |t| t.id))
+    }
+
+    async fn add_likes(&self, likes: &[(i64, i64)]) -> StoreResult<u64> {
+        // Merge repeated ids: the statement below needs one row per tweet.
+        let mut merged = std::collections::BTreeMap::<i64, i64>::new();
+        for &(id, n) in likes {
+            *merged.entry(id).or_default() += n;
+        }
+        let merged: Vec<(i64, i64)> = merged.into_iter().collect();
+        let mut applied = 0;
+        // One statement per chunk (bound parameters are limited per statement):
+        // a VALUES list joined to tweets by id.
+        for chunk in merged.chunks(LIKES_PER_STATEMENT) {
+            let mut sql = Sql::new("WITH v (id, n) AS (VALUES ");
+            for (i, (id, n)) in chunk.iter().enumerate() {
+                if i > 0 {
+                    sql.push(", ");
+                }
+                sql.push("(").bind(*id).push(", ").bind(*n).push(")");
+            }
+            sql.push(
+                ") UPDATE tweets SET like_count = like_count + (SELECT v.n FROM v WHERE v.id = tweets.id) \
+                 WHERE id IN (SELECT v.id FROM v)",
+            );
+            applied += db::write(&self.stats, &self.write, sql.build()?)
+                .await?
+                .rows_affected();
+        }
+        Ok(applied)
+    }
+
+    async fn hashtags(&self, prefix: &str, limit: u32) -> StoreResult<Vec<HashtagCount>> {
+        let mut sql = Sql::new("SELECT tag, COUNT(*) AS n FROM tweet_hashtags");
+        if !prefix.is_empty() {
+            sql.push(" WHERE tag >= ")
+                .bind(prefix.to_owned())
+                .push(" AND tag < ")
+                .bind(prefix_end(prefix));
+        }
+        sql.push(" GROUP BY tag ORDER BY n DESC, tag LIMIT ")
+            .bind(i64::from(limit));
+        let rows = db::read_all(&self.stats, &self.read, sql.build()?).await?;
+        rows.iter()
+            .map(|r| {
+                Ok(HashtagCount {
+                    tag: r.try_get("tag")?,
+                    tweet_count: r.try_get("n")?,
+                })
+            })
+            .collect()
+    }
+}

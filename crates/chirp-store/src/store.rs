@@ -1,0 +1,170 @@
+//! The storage interface the API is written against.
+//!
+//! Split by resource so each stays readable; [`Store`] gathers them and is
+//! what the API holds (`Arc<dyn Store>`). Inputs are already validated by
+//! chirp-core types at the HTTP boundary; the store enforces only what needs
+//! the database (uniqueness, existence, counters).
+
+use async_trait::async_trait;
+use chirp_core::model::{Account, Category, FollowState, HashtagCount, Tweet};
+use chirp_core::page::{Page, Paged};
+use chrono::{DateTime, Utc};
+
+use crate::StoreResult;
+use crate::stats::DbCounts;
+
+/// A new account, its password already hashed.
+#[derive(Debug, Clone)]
+pub struct NewAccount {
+    pub username: String,
+    pub password_hash: String,
+    pub display_name: String,
+    pub bio: String,
+}
+
+/// Changes to an account's profile; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct AccountPatch {
+    pub display_name: Option<String>,
+    pub bio: Option<String>,
+    pub protected: Option<bool>,
+}
+
+/// What a login needs to check a password.
+#[derive(Debug, Clone)]
+pub struct Credentials {
+    pub account_id: i64,
+    pub password_hash: String,
+}
+
+#[async_trait]
+pub trait AccountStore: Send + Sync {
+    /// Fails with `Conflict` when the name is taken in any letter case.
+    async fn create_account(&self, new: NewAccount) -> StoreResult<Account>;
+    /// Looks an account up by name, case-insensitively.
+    async fn account_by_username(&self, username: &str) -> StoreResult<Option<Account>>;
+    async fn account_by_id(&self, id: i64) -> StoreResult<Option<Account>>;
+    async fn credentials(&self, username: &str) -> StoreResult<Option<Credentials>>;
+    async fn update_account(&self, id: i64, patch: AccountPatch) -> StoreResult<Account>;
+    /// All accounts newest first, or those whose username or display name
+    /// contains `query` (case-insensitive).
+    async fn list_accounts(&self, query: Option<&str>, page: Page) -> StoreResult<Paged<Account>>;
+}
+
+#[async_trait]
+pub trait SessionStore: Send + Sync {
+    /// Stores a session under the hash of its token (never the token itself).
+    async fn create_session(
+        &self,
+        token_hash: &str,
+        account_id: i64,
+        expires_at: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// The account a live (unexpired) session belongs to.
+    async fn session_account(&self, token_hash: &str) -> StoreResult<Option<i64>>;
+    async fn delete_session(&self, token_hash: &str) -> StoreResult<()>;
+}
+
+/// A new tweet; `hashtags` are the distinct lower-case tags of `text`.
+#[derive(Debug, Clone)]
+pub struct NewTweet {
+    pub author_id: i64,
+    pub text: String,
+    pub hashtags: Vec<String>,
+    pub reply_to: Option<i64>,
+    pub category: Option<String>,
+}
+
+/// Which tweets a list shows. Filters combine with AND; all `None` is the
+/// public timeline.
+#[derive(Debug, Clone, Default)]
+pub struct TweetFilter {
+    /// Lower-case username of the author.
+    pub author: Option<String>,
+    /// Lower-case tag, without `#`.
+    pub hashtag: Option<String>,
+    /// Category slug.
+    pub category: Option<String>,
+    /// Full-text query.
+    pub search: Option<String>,
+    /// Only replies to this tweet.
+    pub reply_to: Option<i64>,
+    /// Home timeline of this account: its own tweets and those of the
+    /// accounts it follows.
+    pub home_of: Option<i64>,
+}
+
+#[async_trait]
+pub trait TweetStore: Send + Sync {
+    /// Fails with `NotFound` when `reply_to` or `category` does not exist.
+    async fn create_tweet(&self, new: NewTweet) -> StoreResult<Tweet>;
+    async fn tweet(&self, id: i64) -> StoreResult<Option<Tweet>>;
+    /// Replaces the text and hashtags and sets `edited_at`.
+    async fn edit_tweet(&self, id: i64, text: &str, hashtags: &[String]) -> StoreResult<Tweet>;
+    /// Removes the tweet (and its hashtags, its search entry and its share of
+    /// every counter); replies stay, no longer pointing at it.
+    async fn delete_tweet(&self, id: i64) -> StoreResult<()>;
+    async fn list_tweets(&self, filter: &TweetFilter, page: Page) -> StoreResult<Paged<Tweet>>;
+    /// Adds `(tweet id, likes)` pairs in one statement; returns how many of
+    /// the tweets existed.
+    async fn add_likes(&self, likes: &[(i64, i64)]) -> StoreResult<u64>;
+    /// Hashtags starting with `prefix`, most used first.
+    async fn hashtags(&self, prefix: &str, limit: u32) -> StoreResult<Vec<HashtagCount>>;
+}
+
+#[async_trait]
+pub trait SocialStore: Send + Sync {
+    /// Creates the edge in `state`, or returns the state it already has.
+    async fn follow(
+        &self,
+        follower: i64,
+        followee: i64,
+        state: FollowState,
+    ) -> StoreResult<FollowState>;
+    /// Removes the edge; `false` if there was none.
+    async fn unfollow(&self, follower: i64, followee: i64) -> StoreResult<bool>;
+    /// The state of `follower`'s edge to `followee`, if any.
+    async fn follow_state(&self, follower: i64, followee: i64) -> StoreResult<Option<FollowState>>;
+    /// Accounts following `account`, most recent first.
+    async fn followers(&self, account: i64, page: Page) -> StoreResult<Paged<Account>>;
+    /// Accounts `account` follows, most recent first.
+    async fn following(&self, account: i64, page: Page) -> StoreResult<Paged<Account>>;
+}
+
+/// A new category.
+#[derive(Debug, Clone)]
+pub struct NewCategory {
+    pub slug: String,
+    pub name: String,
+    pub description: String,
+    pub created_by: i64,
+}
+
+#[async_trait]
+pub trait CategoryStore: Send + Sync {
+    /// Fails with `Conflict` when the slug is taken.
+    async fn create_category(&self, new: NewCategory) -> StoreResult<Category>;
+    async fn category(&self, slug: &str) -> StoreResult<Option<Category>>;
+    async fn list_categories(&self, page: Page) -> StoreResult<Paged<Category>>;
+}
+
+#[async_trait]
+pub trait HealthStore: Send + Sync {
+    /// One round trip to the database: readiness.
+    async fn ping(&self) -> StoreResult<()>;
+    /// Statements sent so far.
+    fn db_counts(&self) -> DbCounts;
+    /// Waits for in-flight statements and closes the connections.
+    async fn close(&self);
+}
+
+/// Everything the API needs from storage.
+pub trait Store:
+    AccountStore + SessionStore + TweetStore + SocialStore + CategoryStore + HealthStore
+{
+}
+
+impl<T> Store for T where
+    T: AccountStore + SessionStore + TweetStore + SocialStore + CategoryStore + HealthStore
+{
+}
