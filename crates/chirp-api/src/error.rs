@@ -24,6 +24,10 @@ pub enum ApiError {
     /// The request could not be read: malformed JSON, a bad path or query (400).
     #[error("{0}")]
     BadRequest(String),
+    /// Well-formed JSON of the wrong shape: a missing, unknown or mistyped
+    /// field (422, like a field that breaks a rule).
+    #[error("{0}")]
+    InvalidBody(String),
     /// The body is not JSON (415).
     #[error("{0}")]
     UnsupportedMediaType(String),
@@ -76,7 +80,7 @@ pub struct ErrorDetail {
 impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
-            Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Validation(_) | Self::InvalidBody(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Unauthorized | Self::BadCredentials => StatusCode::UNAUTHORIZED,
@@ -92,7 +96,7 @@ impl ApiError {
 
     pub fn code(&self) -> &'static str {
         match self {
-            Self::Validation(_) => "validation_failed",
+            Self::Validation(_) | Self::InvalidBody(_) => "validation_failed",
             Self::BadRequest(_) => "bad_request",
             Self::UnsupportedMediaType(_) => "unsupported_media_type",
             Self::Unauthorized => "unauthorized",
@@ -153,6 +157,7 @@ impl From<JsonRejection> for ApiError {
             StatusCode::UNSUPPORTED_MEDIA_TYPE => Self::UnsupportedMediaType(
                 "send the body as JSON with `Content-Type: application/json`".into(),
             ),
+            StatusCode::UNPROCESSABLE_ENTITY => Self::InvalidBody(r.body_text()),
             _ => Self::BadRequest(r.body_text()),
         }
     }

@@ -36,10 +36,10 @@ impl StoreError {
     /// Turns a unique-constraint violation into `Conflict(what)`, where it
     /// happens, and leaves every other error alone.
     pub(crate) fn conflict_on_unique(e: sqlx::Error, what: &'static str) -> Self {
-        if let sqlx::Error::Database(db) = &e {
-            if db.is_unique_violation() {
-                return StoreError::Conflict(what);
-            }
+        if let sqlx::Error::Database(db) = &e
+            && db.is_unique_violation()
+        {
+            return StoreError::Conflict(what);
         }
         e.into()
     }

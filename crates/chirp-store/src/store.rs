@@ -108,6 +108,10 @@ pub trait TweetStore: Send + Sync {
     /// Adds `(tweet id, likes)` pairs in one statement; returns how many of
     /// the tweets existed.
     async fn add_likes(&self, likes: &[(i64, i64)]) -> StoreResult<u64>;
+    /// Adds a batch of likes under the id `batch`, in one transaction that
+    /// also records the id; a batch id applied before is skipped. Returns
+    /// whether it was applied and how many statements it took.
+    async fn apply_like_batch(&self, batch: i64, likes: &[(i64, i64)]) -> StoreResult<(bool, u64)>;
     /// Hashtags starting with `prefix`, most used first.
     async fn hashtags(&self, prefix: &str, limit: u32) -> StoreResult<Vec<HashtagCount>>;
 }

@@ -31,13 +31,14 @@ fn like_pattern(text: &str) -> String {
 impl AccountStore for SqlStore {
     async fn create_account(&self, new: NewAccount) -> StoreResult<Account> {
         let q = sqlx::query(concat!(
-            "INSERT INTO accounts (username, username_lower, display_name, bio, password_hash, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6) RETURNING ",
+            "INSERT INTO accounts (username, username_lower, display_name, display_name_lower, bio, password_hash, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ",
             account_columns!("")
         ))
         .bind(new.username.clone())
         .bind(new.username.to_ascii_lowercase())
-        .bind(new.display_name)
+        .bind(new.display_name.clone())
+        .bind(new.display_name.to_lowercase())
         .bind(new.bio)
         .bind(new.password_hash)
         .bind(now_micros());
@@ -84,9 +85,14 @@ impl AccountStore for SqlStore {
     }
 
     async fn update_account(&self, id: i64, patch: AccountPatch) -> StoreResult<Account> {
-        let mut sql = Sql::new("UPDATE accounts SET id = id");
+        // A no-op first assignment so each change below starts with ", ".
+        // Not `id = id`: PostgreSQL refuses any assignment to an identity column.
+        let mut sql = Sql::new("UPDATE accounts SET created_at = created_at");
         if let Some(name) = patch.display_name {
-            sql.push(", display_name = ").bind(name);
+            sql.push(", display_name_lower = ")
+                .bind(name.to_lowercase())
+                .push(", display_name = ")
+                .bind(name);
         }
         if let Some(bio) = patch.bio {
             sql.push(", bio = ").bind(bio);
@@ -113,7 +119,7 @@ impl AccountStore for SqlStore {
             let pattern = like_pattern(q);
             sql.push(" AND (username_lower LIKE ")
                 .bind(pattern.clone())
-                .push(" ESCAPE '\\' OR LOWER(display_name) LIKE ")
+                .push(" ESCAPE '\\' OR display_name_lower LIKE ")
                 .bind(pattern)
                 .push(" ESCAPE '\\')");
         }

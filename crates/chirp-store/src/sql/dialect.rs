@@ -42,17 +42,14 @@ impl Dialect {
                 if path.is_empty() {
                     return Err(ConnectError::BadUrl(url.to_owned()));
                 }
-                if path != ":memory:" {
-                    if let Some(dir) = std::path::Path::new(path).parent() {
-                        if !dir.as_os_str().is_empty() {
-                            std::fs::create_dir_all(dir).map_err(|source| {
-                                ConnectError::DataDir {
-                                    path: dir.display().to_string(),
-                                    source,
-                                }
-                            })?;
-                        }
-                    }
+                if path != ":memory:"
+                    && let Some(dir) = std::path::Path::new(path).parent()
+                    && !dir.as_os_str().is_empty()
+                {
+                    std::fs::create_dir_all(dir).map_err(|source| ConnectError::DataDir {
+                        path: dir.display().to_string(),
+                        source,
+                    })?;
                 }
                 if parsed.query_pairs().any(|(k, _)| k == "mode") {
                     Ok(url.to_owned())

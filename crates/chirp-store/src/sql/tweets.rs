@@ -52,6 +52,37 @@ async fn insert_tags(
 /// parameter limits of both databases.
 const LIKES_PER_STATEMENT: usize = 1000;
 
+/// How long applied batch ids are remembered: longer than any instance
+/// stays down with a journal to replay.
+const BATCH_ID_RETENTION_MICROS: i64 = 30 * 24 * 3600 * 1_000_000;
+
+/// The bulk statements adding `likes`: repeated ids merged, one statement
+/// per chunk, each a VALUES list joined to tweets by id.
+fn like_statements(likes: &[(i64, i64)]) -> Vec<Result<db::Query<'static>, sqlx::Error>> {
+    let mut merged = std::collections::BTreeMap::<i64, i64>::new();
+    for &(id, n) in likes {
+        *merged.entry(id).or_default() += n;
+    }
+    let merged: Vec<(i64, i64)> = merged.into_iter().collect();
+    merged
+        .chunks(LIKES_PER_STATEMENT)
+        .map(|chunk| {
+            let mut sql = Sql::new("WITH v (id, n) AS (VALUES ");
+            for (i, (id, n)) in chunk.iter().enumerate() {
+                if i > 0 {
+                    sql.push(", ");
+                }
+                sql.push("(").bind(*id).push(", ").bind(*n).push(")");
+            }
+            sql.push(
+                ") UPDATE tweets SET like_count = like_count + (SELECT v.n FROM v WHERE v.id = tweets.id) \
+                 WHERE id IN (SELECT v.id FROM v)",
+            );
+            sql.build()
+        })
+        .collect()
+}
+
 /// The exclusive upper bound of strings starting with `prefix`, in byte order.
 fn prefix_end(prefix: &str) -> String {
     format!("{prefix}{}", char::MAX)
@@ -192,32 +223,42 @@ impl TweetStore for SqlStore {
     }
 
     async fn add_likes(&self, likes: &[(i64, i64)]) -> StoreResult<u64> {
-        // Merge repeated ids: the statement below needs one row per tweet.
-        let mut merged = std::collections::BTreeMap::<i64, i64>::new();
-        for &(id, n) in likes {
-            *merged.entry(id).or_default() += n;
-        }
-        let merged: Vec<(i64, i64)> = merged.into_iter().collect();
         let mut applied = 0;
-        // One statement per chunk (bound parameters are limited per statement):
-        // a VALUES list joined to tweets by id.
-        for chunk in merged.chunks(LIKES_PER_STATEMENT) {
-            let mut sql = Sql::new("WITH v (id, n) AS (VALUES ");
-            for (i, (id, n)) in chunk.iter().enumerate() {
-                if i > 0 {
-                    sql.push(", ");
-                }
-                sql.push("(").bind(*id).push(", ").bind(*n).push(")");
-            }
-            sql.push(
-                ") UPDATE tweets SET like_count = like_count + (SELECT v.n FROM v WHERE v.id = tweets.id) \
-                 WHERE id IN (SELECT v.id FROM v)",
-            );
-            applied += db::write(&self.stats, &self.write, sql.build()?)
+        for statement in like_statements(likes) {
+            applied += db::write(&self.stats, &self.write, statement?)
                 .await?
                 .rows_affected();
         }
         Ok(applied)
+    }
+
+    async fn apply_like_batch(&self, batch: i64, likes: &[(i64, i64)]) -> StoreResult<(bool, u64)> {
+        let stats = &*self.stats;
+        let mut tx = self.write.begin().await?;
+        let now = now_micros();
+        let q = sqlx::query(
+            "INSERT INTO like_batches (batch_id, created_at) VALUES ($1, $2) \
+             ON CONFLICT (batch_id) DO NOTHING RETURNING batch_id",
+        )
+        .bind(batch)
+        .bind(now);
+        if db::write_returning(stats, &mut *tx, q).await?.is_none() {
+            return Ok((false, 1));
+        }
+        let mut statements = 1;
+        for statement in like_statements(likes) {
+            db::write(stats, &mut *tx, statement?).await?;
+            statements += 1;
+        }
+        // Batch ids matter only while a journal may replay them; forget
+        // old ones now and then so the table stays small.
+        if batch % 1024 == 0 {
+            let q = sqlx::query("DELETE FROM like_batches WHERE created_at < $1")
+                .bind(now - BATCH_ID_RETENTION_MICROS);
+            db::write(stats, &mut *tx, q).await?;
+        }
+        tx.commit().await?;
+        Ok((true, statements))
     }
 
     async fn hashtags(&self, prefix: &str, limit: u32) -> StoreResult<Vec<HashtagCount>> {

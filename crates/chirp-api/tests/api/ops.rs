@@ -1,0 +1,203 @@
+//! Operations: health checks, the OpenAPI document and the interactive docs.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use reqwest::Method;
+use serde_json::json;
+
+use crate::helpers::{TestApp, both};
+
+/// Every route of the router: path and methods, and whether it needs a login.
+const ROUTES: &[(&str, &[(&str, bool)])] = &[
+    ("/api/accounts", &[("get", false), ("post", false)]),
+    ("/api/accounts/{username}", &[("get", false)]),
+    ("/api/accounts/{username}/tweets", &[("get", false)]),
+    (
+        "/api/accounts/{username}/follow",
+        &[("post", true), ("delete", true)],
+    ),
+    ("/api/accounts/{username}/followers", &[("get", false)]),
+    ("/api/accounts/{username}/following", &[("get", false)]),
+    ("/api/sessions", &[("post", false)]),
+    ("/api/sessions/current", &[("delete", true)]),
+    ("/api/me", &[("get", true), ("patch", true)]),
+    ("/api/tweets", &[("get", false), ("post", true)]),
+    (
+        "/api/tweets/{id}",
+        &[("get", false), ("patch", true), ("delete", true)],
+    ),
+    ("/api/tweets/{id}/replies", &[("get", false)]),
+    ("/api/tweets/{id}/likes", &[("post", false)]),
+    ("/api/hashtags", &[("get", false)]),
+    ("/api/timelines/home", &[("get", true)]),
+    ("/api/categories", &[("get", false), ("post", true)]),
+    ("/api/categories/{slug}", &[("get", false)]),
+    ("/healthz", &[("get", false)]),
+    ("/readyz", &[("get", false)]),
+];
+
+async fn health_checks_answer_ok(app: TestApp) {
+    for path in ["/healthz", "/readyz"] {
+        let reply = app.get(path).await.expect(200);
+        assert_eq!(reply.body, json!({"status": "ok"}), "{path}");
+    }
+}
+
+async fn openapi_documents_every_route(app: TestApp) {
+    let doc = app.get("/api/openapi.json").await.expect(200).body;
+    assert!(
+        doc["openapi"].as_str().is_some_and(|v| v.starts_with("3.")),
+        "{}",
+        doc["openapi"]
+    );
+    assert_eq!(doc["info"]["title"], "chirp");
+    let paths = doc["paths"].as_object().expect("paths");
+    let documented: BTreeMap<&str, BTreeSet<&str>> = paths
+        .iter()
+        .map(|(path, item)| {
+            let methods = item
+                .as_object()
+                .expect("path item")
+                .keys()
+                .map(String::as_str)
+                .filter(|k| {
+                    ["get", "post", "put", "patch", "delete", "head", "options"].contains(k)
+                })
+                .collect();
+            (path.as_str(), methods)
+        })
+        .collect();
+    let expected: BTreeMap<&str, BTreeSet<&str>> = ROUTES
+        .iter()
+        .map(|(path, ops)| (*path, ops.iter().map(|(m, _)| *m).collect()))
+        .collect();
+    assert_eq!(documented, expected);
+
+    // Operations that need a login say so, the others do not.
+    assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
+    for (path, ops) in ROUTES {
+        for (method, auth) in *ops {
+            let op = &doc["paths"][path][method];
+            let secured = op["security"]
+                .as_array()
+                .is_some_and(|s| s.iter().any(|r| r.get("bearer").is_some()));
+            assert_eq!(secured, *auth, "security of {method} {path}");
+            assert!(
+                op["responses"].as_object().is_some_and(|r| !r.is_empty()),
+                "{method} {path}"
+            );
+        }
+    }
+}
+
+async fn every_documented_operation_is_routed(app: TestApp) {
+    let token = app.user("alice").await;
+    app.register("bob").await;
+    let id = app.tweet_id(&token, "hello").await;
+    app.category(&token, "news", "News").await;
+    // What an unrouted path looks like, so it can be told from a handler's 404.
+    let unrouted = app
+        .get("/api/no/such/route")
+        .await
+        .expect_error(404, "not_found");
+    assert_eq!(unrouted.body["error"]["message"], "route not found");
+    let doc = app.get("/api/openapi.json").await.expect(200).body;
+    let mut checked = 0;
+    // Deletes last, so the session and the tweet live until the end.
+    for deletes in [false, true] {
+        for (path, item) in doc["paths"].as_object().expect("paths") {
+            let concrete = path
+                .replace("{username}", "bob")
+                .replace("{id}", &id.to_string())
+                .replace("{slug}", "news");
+            assert!(!concrete.contains('{'), "unknown parameter in {path}");
+            for method in item.as_object().expect("path item").keys() {
+                if (method == "delete") != deletes {
+                    continue;
+                }
+                let m = Method::from_bytes(method.to_uppercase().as_bytes()).expect("method");
+                let reply = app.call(m, &concrete, Some(&token), None).await;
+                let what = format!("{method} {concrete}");
+                let status = reply.status.as_u16();
+                assert_ne!(status, 405, "{what} is documented but not routed");
+                assert!(
+                    !(status == 404 && reply.body["error"]["message"] == "route not found"),
+                    "{what} is documented but not routed"
+                );
+                assert!(status < 500, "{what}: {status} {:?}", reply.body);
+                checked += 1;
+            }
+        }
+    }
+    let expected: usize = ROUTES.iter().map(|(_, ops)| ops.len()).sum();
+    assert_eq!(checked, expected);
+}
+
+/// The values of `attr="..."` in an HTML page.
+fn attribute_values<'a>(html: &'a str, attr: &str) -> Vec<&'a str> {
+    let needle = format!("{attr}=\"");
+    html.match_indices(&needle)
+        .filter_map(|(i, _)| {
+            let rest = &html[i + needle.len()..];
+            rest.find('"').map(|end| &rest[..end])
+        })
+        .collect()
+}
+
+async fn docs_work_offline(app: TestApp) {
+    for start in ["/api/docs", "/api/docs/"] {
+        let resp = app.request(Method::GET, start).send().await.expect("docs");
+        assert_eq!(resp.status().as_u16(), 200, "{start}");
+        assert_eq!(resp.url().path(), "/api/docs/");
+        let content_type = resp.headers()["content-type"]
+            .to_str()
+            .expect("content type")
+            .to_owned();
+        assert!(content_type.starts_with("text/html"), "{content_type}");
+        let html = resp.text().await.expect("html");
+        assert!(
+            html.contains("swagger-ui"),
+            "not the Swagger UI page: {html}"
+        );
+        let assets: Vec<&str> = attribute_values(&html, "src")
+            .into_iter()
+            .chain(attribute_values(&html, "href"))
+            .collect();
+        assert!(
+            assets.iter().any(|a| a.ends_with(".js")),
+            "no scripts in {html}"
+        );
+        assert!(
+            assets.iter().any(|a| a.ends_with(".css")),
+            "no styles in {html}"
+        );
+        for asset in &assets {
+            assert!(!asset.contains("//"), "docs load {asset} from elsewhere");
+            let path = match asset.strip_prefix("./") {
+                Some(rel) => format!("/api/docs/{rel}"),
+                None if asset.starts_with('/') => (*asset).to_owned(),
+                None => format!("/api/docs/{asset}"),
+            };
+            let resp = app.request(Method::GET, &path).send().await.expect("asset");
+            assert_eq!(resp.status().as_u16(), 200, "{path}");
+            let body = resp.bytes().await.expect("asset body");
+            assert!(!body.is_empty(), "{path} is empty");
+        }
+    }
+    // The page is pointed at our document.
+    let resp = app
+        .request(Method::GET, "/api/docs/swagger-initializer.js")
+        .send()
+        .await
+        .expect("initializer");
+    assert_eq!(resp.status().as_u16(), 200);
+    let js = resp.text().await.expect("initializer text");
+    assert!(js.contains("/api/openapi.json"), "{js}");
+}
+
+both!(
+    health_checks_answer_ok,
+    openapi_documents_every_route,
+    every_documented_operation_is_routed,
+    docs_work_offline,
+);

@@ -1,0 +1,7 @@
+-- Like batches already applied, so a batch replayed from an instance's
+-- journal after a crash is recognised and not counted twice.
+CREATE TABLE like_batches (
+    batch_id   INTEGER PRIMARY KEY,
+    created_at INTEGER NOT NULL
+);
+CREATE INDEX like_batches_by_age ON like_batches (created_at);
