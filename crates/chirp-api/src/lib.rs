@@ -7,6 +7,9 @@
 //! * [`extract`] wraps axum's extractors so bad input is answered in our JSON
 //!   error shape, and authenticates requests ([`extract::CurrentUser`]).
 //! * [`auth`] hashes passwords (Argon2id) and session tokens.
+//! * [`likes`] is the like batcher with its journal (SPEC §1.3).
+//! * [`requests`] is the request log behind `/logs` (SPEC §1.5), and
+//!   [`metrics`] the Prometheus metrics behind `/metrics`.
 //!
 //! Error policy: handlers return typed [`ApiError`]s; the store's typed
 //! errors convert into them; `anyhow` appears only as the hidden cause of a
@@ -15,12 +18,13 @@
 pub mod auth;
 pub mod error;
 pub mod extract;
+pub mod likes;
+pub mod metrics;
 pub mod openapi;
+pub mod requests;
 pub mod routes;
 pub mod server;
 pub mod state;
-
-use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -34,10 +38,15 @@ use utoipa_swagger_ui::SwaggerUi;
 pub use error::{ApiError, ApiResult};
 pub use state::{ApiConfig, AppState};
 
-/// The OpenAPI document of every route, built from the handlers' annotations.
-pub fn openapi_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+/// The routes with their OpenAPI document, built from the handlers'
+/// annotations. Calls to `/api/...` are recorded in the request log.
+pub fn openapi_router(state: &AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    let api = routes::router().layer(axum::middleware::from_fn_with_state(
+        state.clone(),
+        requests::record_calls,
+    ));
     OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
-        .merge(routes::router())
+        .merge(api)
         .merge(routes::health::router())
         .split_for_parts()
 }
@@ -45,7 +54,7 @@ pub fn openapi_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
 /// The complete API application.
 pub fn router(state: AppState) -> Router {
     let body_limit = state.config.body_limit;
-    let (api, doc) = openapi_router();
+    let (api, doc) = openapi_router(&state);
     let docs = SwaggerUi::new("/api/docs").url("/api/openapi.json", doc);
     api.merge(docs)
         .fallback(|| async { ApiError::NotFound("route") })
@@ -59,9 +68,4 @@ pub fn router(state: AppState) -> Router {
 /// A handler that panicked answers like any other internal error.
 fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
     ApiError::Internal(anyhow::anyhow!("handler panicked")).into_response()
-}
-
-/// Builds the state around a store with default settings; handy for tests.
-pub fn app(store: Arc<dyn chirp_store::Store>) -> Router {
-    router(AppState::new(store, ApiConfig::default()))
 }

@@ -6,6 +6,9 @@ use std::time::Duration;
 use chirp_store::Store;
 
 use crate::auth::Passwords;
+use crate::likes::Likes;
+use crate::metrics::Metrics;
+use crate::requests::RequestLog;
 
 /// Settings of the API layer.
 #[derive(Debug, Clone)]
@@ -34,15 +37,32 @@ pub struct AppState {
     pub passwords: Passwords,
     /// Settings, fixed at start.
     pub config: Arc<ApiConfig>,
+    /// The like button: batcher or write-through, and held counts.
+    pub likes: Likes,
+    /// Every API call since start, for `/logs`.
+    pub requests: RequestLog,
+    /// Prometheus metrics for `/metrics`.
+    pub metrics: Metrics,
 }
 
 impl AppState {
-    pub fn new(store: Arc<dyn Store>, config: ApiConfig) -> Self {
+    /// Gathers the parts; [`Likes::start`] and [`RequestLog::create`] make
+    /// the two that need files.
+    pub fn new(
+        store: Arc<dyn Store>,
+        config: ApiConfig,
+        likes: Likes,
+        requests: RequestLog,
+        metrics: Metrics,
+    ) -> Self {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         Self {
             store,
             passwords: Passwords::new(cores),
             config: Arc::new(config),
+            likes,
+            requests,
+            metrics,
         }
     }
 }

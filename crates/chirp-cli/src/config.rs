@@ -3,11 +3,21 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
 
-/// chirp: a Twitter-like social network that stays fast when it gets popular.
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// The command line of `chirp`.
 #[derive(Debug, Parser)]
-#[command(name = "chirp", version, about, long_about = None)]
+#[command(
+    name = "chirp",
+    version,
+    about = "chirp: a Twitter-like social network that stays fast when it gets popular",
+    long_about = "chirp: a Twitter-like social network that stays fast when it gets popular.\n\n\
+                  With no command, runs `chirp serve`: the whole site in one process on SQLite,\n\
+                  at http://127.0.0.1:8080. Every flag can also be set with the CHIRP_ variable\n\
+                  shown in `chirp serve --help`."
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -58,6 +68,74 @@ pub struct ServeArgs {
     /// How long a login stays valid (e.g. 30d, 12h).
     #[arg(long, env = "CHIRP_SESSION_TTL", default_value = "30d", value_parser = parse_duration)]
     pub session_ttl: Duration,
+
+    /// Folder for this instance's files (like journal, request log).
+    #[arg(long, env = "CHIRP_DATA_DIR", default_value = "chirp-data")]
+    pub data_dir: PathBuf,
+
+    /// Name of this instance in /logs (default: host:port).
+    #[arg(long, env = "CHIRP_INSTANCE")]
+    pub instance: Option<String>,
+
+    #[command(flatten)]
+    pub likes: LikeArgs,
+}
+
+/// `on` or `off`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Switch {
+    On,
+    Off,
+}
+
+impl Switch {
+    pub fn on(self) -> bool {
+        self == Switch::On
+    }
+}
+
+/// The like batcher (SPEC §1.3).
+#[derive(Debug, Clone, Args)]
+pub struct LikeArgs {
+    /// Batch likes (`on`), or write each one through (`off`, for comparison).
+    #[arg(
+        long = "likes-batching",
+        env = "CHIRP_LIKES_BATCHING",
+        default_value = "on"
+    )]
+    pub batching: Switch,
+
+    /// A tweet's likes are written once it holds more than this many.
+    #[arg(
+        long = "likes-max-pending",
+        env = "CHIRP_LIKES_MAX_PENDING",
+        default_value_t = 10
+    )]
+    pub max_pending: u64,
+
+    /// ... or once its oldest pending like has waited this long.
+    #[arg(long = "likes-max-age", env = "CHIRP_LIKES_MAX_AGE", default_value = "60s",
+          value_parser = parse_duration)]
+    pub max_age: Duration,
+
+    /// Most likes held waiting for the database before new ones get 503.
+    #[arg(long = "likes-max-backlog", env = "CHIRP_LIKES_MAX_BACKLOG", default_value_t = 1_000_000,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_backlog: u64,
+
+    /// The like journal (default: DATA_DIR/likes-PORT.journal). One per instance.
+    #[arg(long = "likes-journal", env = "CHIRP_LIKES_JOURNAL")]
+    pub journal: Option<PathBuf>,
+
+    /// fdatasync each journal write (`on`: survives power loss; `off`:
+    /// survives a crash of the process, not of the machine).
+    #[arg(long = "likes-fsync", env = "CHIRP_LIKES_FSYNC", default_value = "on")]
+    pub fsync: Switch,
+
+    /// Pause between two flushes so the next gathers more likes (0s for none).
+    #[arg(long = "likes-flush-gap", env = "CHIRP_LIKES_FLUSH_GAP", default_value = "5ms",
+          value_parser = parse_duration_or_zero)]
+    pub flush_gap: Duration,
 }
 
 impl ServeArgs {
@@ -83,6 +161,14 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
     Ok(d)
 }
 
+/// Like [`parse_duration`], but `0s` is allowed (meaning "none").
+pub fn parse_duration_or_zero(s: &str) -> Result<Duration, String> {
+    if s.trim().trim_end_matches(|c: char| c.is_ascii_alphabetic()) == "0" {
+        return Ok(Duration::ZERO);
+    }
+    parse_duration(s)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -105,6 +191,26 @@ mod tests {
         assert_eq!(parse_duration("60s"), Ok(Duration::from_secs(60)));
         assert!(parse_duration("soon").is_err());
         assert!(parse_duration("0s").is_err());
+    }
+
+    #[test]
+    fn flush_gap_may_be_zero() {
+        assert_eq!(parse_duration_or_zero("0s"), Ok(Duration::ZERO));
+        assert_eq!(parse_duration_or_zero("0"), Ok(Duration::ZERO));
+        assert_eq!(parse_duration_or_zero("5ms"), Ok(Duration::from_millis(5)));
+    }
+
+    #[test]
+    fn like_settings_have_the_documented_defaults() {
+        let Some(Command::Serve(args)) = Cli::try_parse_from(["chirp", "serve"])
+            .ok()
+            .and_then(|c| c.command)
+        else {
+            panic!("serve did not parse");
+        };
+        assert!(args.likes.batching.on());
+        assert_eq!(args.likes.max_pending, 10);
+        assert_eq!(args.likes.max_age, Duration::from_secs(60));
     }
 
     #[test]

@@ -20,5 +20,5 @@ pub mod store;
 
 pub use error::{StoreError, StoreResult};
 pub use sql::SqlStore;
-pub use stats::DbStats;
+pub use stats::{DbCounts, DbStats};
 pub use store::*;

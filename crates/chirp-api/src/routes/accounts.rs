@@ -13,6 +13,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::PageParams;
+use super::tweets::tweet_page;
 use crate::error::ErrorBody;
 use crate::extract::{Json, Path, Query};
 use crate::state::AppState;
@@ -148,5 +149,5 @@ async fn account_tweets(
         author: Some(account.username.to_ascii_lowercase()),
         ..TweetFilter::default()
     };
-    Ok(Json(state.store.list_tweets(&filter, page).await?))
+    Ok(Json(tweet_page(&state, &filter, page).await?))
 }

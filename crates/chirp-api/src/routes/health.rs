@@ -14,6 +14,27 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(healthz))
         .routes(routes!(readyz))
+        .routes(routes!(crate::requests::logs))
+        .routes(routes!(metrics))
+}
+
+/// Prometheus metrics of this instance (likes, batches, database statements).
+#[utoipa::path(get, path = "/metrics", tag = "operations",
+    responses((status = 200, description = "Prometheus text format", content_type = "text/plain")))]
+async fn metrics(State(state): State<AppState>) -> impl axum::response::IntoResponse {
+    let db = state.store.db_counts();
+    state.metrics.db_reads.set(db.reads as i64);
+    state.metrics.db_writes.set(db.writes as i64);
+    (
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "application/openmetrics-text; version=1.0.0; charset=utf-8",
+            ),
+            (axum::http::header::CACHE_CONTROL, "no-store"),
+        ],
+        state.metrics.render(),
+    )
 }
 
 #[derive(Debug, Serialize, ToSchema)]

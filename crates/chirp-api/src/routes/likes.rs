@@ -7,11 +7,10 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::tweets::find_tweet;
+use crate::ApiResult;
 use crate::error::ErrorBody;
 use crate::extract::{Json, Path};
 use crate::state::AppState;
-use crate::{ApiError, ApiResult};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(like))
@@ -25,26 +24,25 @@ pub struct LikeBody {
 }
 
 /// Adds one like to a tweet. No login needed and no limit per person: the
-/// button is a counter.
+/// button is a counter. 202 means the like is journaled and will be
+/// counted; the database sees it with the tweet's next batch.
 #[utoipa::path(post, path = "/api/tweets/{id}/likes", tag = "likes",
     params(("id" = i64, Path)),
     responses(
         (status = 202, description = "Like accepted", body = LikeBody),
         (status = 404, body = ErrorBody),
+        (status = 503, description = "Too many likes waiting for the database", body = ErrorBody),
     ))]
 async fn like(
     State(state): State<AppState>,
     Path(id): Path<i64>,
 ) -> ApiResult<(StatusCode, Json<LikeBody>)> {
-    if state.store.add_likes(&[(id, 1)]).await? == 0 {
-        return Err(ApiError::NotFound("tweet"));
-    }
-    let tweet = find_tweet(&state, id).await?;
+    let like_count = state.likes.like(id).await?;
     Ok((
         StatusCode::ACCEPTED,
         Json(LikeBody {
             tweet_id: id,
-            like_count: tweet.like_count,
+            like_count,
         }),
     ))
 }

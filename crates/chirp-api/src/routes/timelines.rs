@@ -8,6 +8,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::PageParams;
+use super::tweets::tweet_page;
 use crate::ApiResult;
 use crate::error::ErrorBody;
 use crate::extract::{CurrentUser, Json, Query};
@@ -32,5 +33,5 @@ async fn home(
         home_of: Some(me.id),
         ..TweetFilter::default()
     };
-    Ok(Json(state.store.list_tweets(&filter, page).await?))
+    Ok(Json(tweet_page(&state, &filter, page).await?))
 }

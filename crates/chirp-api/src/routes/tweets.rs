@@ -5,7 +5,7 @@ use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use chirp_core::hashtags::{extract_hashtags, parse_tag};
 use chirp_core::model::Tweet;
-use chirp_core::page::Paged;
+use chirp_core::page::{Page, Paged};
 use chirp_core::text::{CategorySlug, TweetText, Username, parse_query};
 use chirp_store::{NewTweet, StoreError, TweetFilter};
 use serde::Deserialize;
@@ -130,15 +130,32 @@ async fn list_tweets(
 ) -> ApiResult<Json<Paged<Tweet>>> {
     let filter = query.filter()?;
     let page = paging.page()?;
-    Ok(Json(state.store.list_tweets(&filter, page).await?))
+    Ok(Json(tweet_page(&state, &filter, page).await?))
 }
 
+/// One tweet, with the likes this instance still holds added to its count.
 pub(crate) async fn find_tweet(state: &AppState, id: i64) -> ApiResult<Tweet> {
-    state
+    let mark = state.likes.before_read().await;
+    let mut tweet = state
         .store
         .tweet(id)
         .await?
-        .ok_or(ApiError::NotFound("tweet"))
+        .ok_or(ApiError::NotFound("tweet"))?;
+    state.likes.adjust(mark, std::slice::from_mut(&mut tweet));
+    Ok(tweet)
+}
+
+/// A page of tweets, with the likes this instance still holds added to
+/// their counts (SPEC §1.3: flushed count plus what this instance holds).
+pub(crate) async fn tweet_page(
+    state: &AppState,
+    filter: &TweetFilter,
+    page: Page,
+) -> ApiResult<Paged<Tweet>> {
+    let mark = state.likes.before_read().await;
+    let mut list = state.store.list_tweets(filter, page).await?;
+    state.likes.adjust(mark, &mut list.items);
+    Ok(list)
 }
 
 /// One tweet.
@@ -188,9 +205,10 @@ async fn edit_tweet(
     let text = TweetText::parse(&body.text)?;
     own_tweet(&state, &me, id).await?;
     let tags = extract_hashtags(text.as_str());
-    Ok(Json(
-        state.store.edit_tweet(id, text.as_str(), &tags).await?,
-    ))
+    let mark = state.likes.before_read().await;
+    let mut tweet = state.store.edit_tweet(id, text.as_str(), &tags).await?;
+    state.likes.adjust(mark, std::slice::from_mut(&mut tweet));
+    Ok(Json(tweet))
 }
 
 /// Deletes a tweet (author only). Replies to it stay.
@@ -210,6 +228,7 @@ async fn delete_tweet(
 ) -> ApiResult<StatusCode> {
     own_tweet(&state, &me, id).await?;
     state.store.delete_tweet(id).await?;
+    state.likes.forget(id);
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -228,5 +247,5 @@ async fn list_replies(
         reply_to: Some(id),
         ..TweetFilter::default()
     };
-    Ok(Json(state.store.list_tweets(&filter, page).await?))
+    Ok(Json(tweet_page(&state, &filter, page).await?))
 }

@@ -3,6 +3,12 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
+use chirp_api::likes::Likes;
+use chirp_api::likes::LikesConfig;
+use chirp_api::likes::batcher::BatcherConfig;
+use chirp_api::metrics::Metrics;
+use chirp_api::requests::RequestLog;
+use chirp_api::{ApiConfig, AppState};
 use chirp_store::SqlStore;
 use chirp_store::sql::PoolConfig;
 use reqwest::{Method, StatusCode};
@@ -29,8 +35,10 @@ pub struct TestApp {
     pub base: String,
     pub client: reqwest::Client,
     pub store: Arc<SqlStore>,
-    /// Keeps the SQLite file alive for the test's duration.
-    _dir: Option<tempfile::TempDir>,
+    /// The server's state (likes, request log, metrics).
+    pub state: AppState,
+    /// Holds the SQLite file, the like journal and the request log.
+    pub dir: tempfile::TempDir,
 }
 
 /// A response: status and JSON body (`Value::Null` when the body is empty or not JSON).
@@ -90,22 +98,45 @@ impl Reply {
 
 static COUNTER: AtomicU32 = AtomicU32::new(0);
 
-/// Starts the API on a random port over a fresh database.
+/// Starts the API on a random port over a fresh database, with the like
+/// batcher on and its default thresholds.
 pub async fn spawn_app(backend: Backend) -> TestApp {
-    let (url, dir) = match backend {
-        Backend::Sqlite => {
-            let dir = tempfile::tempdir().expect("temp dir");
-            let url = format!("sqlite://{}", dir.path().join("chirp.db").display());
-            (url, Some(dir))
-        }
-        Backend::Postgres => (fresh_postgres_database().await, None),
+    spawn_app_with(backend, |_| {}).await
+}
+
+/// Like [`spawn_app`], with the batcher's settings adjusted by `tune`.
+pub async fn spawn_app_with(backend: Backend, tune: impl FnOnce(&mut BatcherConfig)) -> TestApp {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = fresh_database(backend, &dir).await;
+    let mut batcher = BatcherConfig {
+        journal: dir.path().join("likes.journal"),
+        ..BatcherConfig::default()
     };
+    tune(&mut batcher);
+    serve_on(url, LikesConfig::Batched(batcher), dir).await
+}
+
+/// Serves the API on `url` with the given like settings; files go in `dir`.
+pub async fn serve_on(url: String, likes: LikesConfig, dir: tempfile::TempDir) -> TestApp {
     let store = Arc::new(
         SqlStore::connect(&url, &PoolConfig::default())
             .await
             .expect("connect to the test database"),
     );
-    let app = chirp_api::app(store.clone());
+    let metrics = Metrics::new();
+    let likes = Likes::start(likes, store.clone(), metrics.clone())
+        .await
+        .expect("start the like service");
+    let requests =
+        RequestLog::create(&dir.path().join("requests.log"), "test".into()).expect("request log");
+    let state = AppState::new(
+        store.clone(),
+        ApiConfig::default(),
+        likes,
+        requests,
+        metrics,
+    );
+    let app = chirp_api::router(state.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
@@ -117,13 +148,23 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
         base: format!("http://{addr}"),
         client: reqwest::Client::new(),
         store,
-        _dir: dir,
+        state,
+        dir,
+    }
+}
+
+/// The URL of a new, empty database: an SQLite file in `dir`, or a fresh
+/// PostgreSQL database.
+pub async fn fresh_database(backend: Backend, dir: &tempfile::TempDir) -> String {
+    match backend {
+        Backend::Sqlite => format!("sqlite://{}", dir.path().join("chirp.db").display()),
+        Backend::Postgres => fresh_postgres_database().await,
     }
 }
 
 /// Creates an empty database named after this process and a counter; the
 /// test script drops all `chirp_test_%` databases before and after a run.
-async fn fresh_postgres_database() -> String {
+pub async fn fresh_postgres_database() -> String {
     let admin = postgres_admin_url();
     let name = format!(
         "chirp_test_{}_{}",

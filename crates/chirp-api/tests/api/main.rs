@@ -6,15 +6,21 @@
 //! `async fn(TestApp)`, and `both!` runs it against each backend.
 
 mod helpers;
+mod inspect;
 
 mod accounts;
 mod categories;
 mod errors;
+mod like_batching;
+mod like_outage;
+mod like_storm;
 mod likes;
 mod ops;
 mod profile;
 mod replies;
+mod request_log;
 mod search;
 mod sessions;
 mod social;
+mod storm;
 mod tweets;

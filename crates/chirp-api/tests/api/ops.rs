@@ -34,6 +34,8 @@ const ROUTES: &[(&str, &[(&str, bool)])] = &[
     ("/api/categories/{slug}", &[("get", false)]),
     ("/healthz", &[("get", false)]),
     ("/readyz", &[("get", false)]),
+    ("/logs", &[("get", false)]),
+    ("/metrics", &[("get", false)]),
 ];
 
 async fn health_checks_answer_ok(app: TestApp) {

@@ -62,21 +62,21 @@ pub enum ConnectError {
         "CHIRP_DATABASE_URL {0:?} is not a database URL: use sqlite://PATH or postgres://USER@HOST:PORT/DB"
     )]
     BadUrl(String),
-    #[error("cannot create the data directory {path}: {source}")]
+    #[error("cannot create the data directory {path}")]
     DataDir {
         path: String,
         #[source]
         source: std::io::Error,
     },
     #[error(
-        "cannot connect to the database at {url}: {source} (is it running, and is CHIRP_DATABASE_URL right?)"
+        "cannot connect to the database at {url} (is it running, and is CHIRP_DATABASE_URL right?)"
     )]
     Unreachable {
         url: String,
         #[source]
         source: sqlx::Error,
     },
-    #[error("cannot migrate the database at {url}: {source}")]
+    #[error("cannot migrate the database at {url}")]
     Migrate {
         url: String,
         #[source]
