@@ -12,7 +12,8 @@ use prometheus_client::registry::Registry;
 #[derive(Clone)]
 pub struct Metrics {
     registry: Arc<Registry>,
-    /// Likes answered 202.
+    /// Likes taken in: each will be counted in the database once (the
+    /// client gets 202 unless it hangs up first).
     pub likes_accepted: Counter,
     /// Tweets with likes not yet in the database.
     pub likes_pending_tweets: Gauge,

@@ -133,7 +133,7 @@ pub struct LikeArgs {
     pub fsync: Switch,
 
     /// Pause between two flushes so the next gathers more likes (0s for none).
-    #[arg(long = "likes-flush-gap", env = "CHIRP_LIKES_FLUSH_GAP", default_value = "5ms",
+    #[arg(long = "likes-flush-gap", env = "CHIRP_LIKES_FLUSH_GAP", default_value = "10ms",
           value_parser = parse_duration_or_zero)]
     pub flush_gap: Duration,
 }

@@ -78,7 +78,7 @@ impl Default for BatcherConfig {
             journal: PathBuf::from("chirp-data/likes.journal"),
             fsync: true,
             compact_bytes: 64 << 20,
-            flush_gap: Duration::from_millis(5),
+            flush_gap: Duration::from_millis(10),
             drain_timeout: Duration::from_secs(30),
         }
     }
@@ -284,6 +284,9 @@ impl Batcher {
             journal::encode_like(&mut s.buffer, tweet, 1);
             s.appended += 1;
             shared.publish_gauges(&s);
+            // Counted here, not after the journal write: from this point the
+            // like will reach the database even if its client goes away.
+            shared.metrics.likes_accepted.inc();
             (s.appended, due || new)
         };
         shared.wake_writer.notify_one();
@@ -291,7 +294,6 @@ impl Batcher {
             shared.wake_flusher.notify_one();
         }
         shared.durable(seq).await?;
-        shared.metrics.likes_accepted.inc();
         Ok(())
     }
 
