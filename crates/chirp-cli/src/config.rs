@@ -29,6 +29,29 @@ pub enum Command {
     Serve(ServeArgs),
     /// Run one API instance, for the scaled topology behind nginx.
     Api(ServeArgs),
+    /// Run a response cache in front of an upstream (nginx over API instances).
+    Cache(CacheArgs),
+}
+
+/// Settings of `chirp cache`.
+#[derive(Debug, Clone, Args)]
+pub struct CacheArgs {
+    /// Address to listen on.
+    #[arg(long, env = "CHIRP_LISTEN", default_value = "127.0.0.1:8081")]
+    pub listen: SocketAddr,
+
+    /// Where misses and writes go, e.g. http://127.0.0.1:8089 (nginx over the API instances).
+    #[arg(long, env = "CHIRP_UPSTREAM")]
+    pub upstream: String,
+
+    /// How long a cached response is served.
+    #[arg(long = "cache-ttl", env = "CHIRP_CACHE_TTL", default_value = "60s",
+          value_parser = parse_duration)]
+    pub ttl: Duration,
+
+    /// Most bytes of responses held.
+    #[arg(long = "cache-bytes", env = "CHIRP_CACHE_BYTES", default_value_t = 64 << 20)]
+    pub max_bytes: u64,
 }
 
 impl Default for Command {
@@ -79,6 +102,40 @@ pub struct ServeArgs {
 
     #[command(flatten)]
     pub likes: LikeArgs,
+
+    #[command(flatten)]
+    pub cache: ReadCacheArgs,
+
+    /// Response cache in front of /api in `chirp serve` (`chirp api` never
+    /// has one: in the scaled topology the caches are their own processes).
+    #[arg(
+        long = "response-cache",
+        env = "CHIRP_RESPONSE_CACHE",
+        default_value = "on"
+    )]
+    pub response_cache: Switch,
+}
+
+/// The read cache between the API and the database (SPEC §1.4).
+#[derive(Debug, Clone, Args)]
+pub struct ReadCacheArgs {
+    /// Cache database reads (`on`), or read the database every time (`off`).
+    #[arg(long = "read-cache", env = "CHIRP_READ_CACHE", default_value = "on")]
+    pub read_cache: Switch,
+
+    /// Redis for the read cache, shared by every API instance
+    /// (e.g. redis://127.0.0.1:6379). Unset: the cache lives in this process.
+    #[arg(long = "redis-url", env = "CHIRP_REDIS_URL")]
+    pub redis_url: Option<String>,
+
+    /// How long cached entries live.
+    #[arg(long = "cache-ttl", env = "CHIRP_CACHE_TTL", default_value = "60s",
+          value_parser = parse_duration)]
+    pub ttl: Duration,
+
+    /// Most bytes the in-process read cache holds.
+    #[arg(long = "read-cache-bytes", env = "CHIRP_READ_CACHE_BYTES", default_value_t = 64 << 20)]
+    pub max_bytes: u64,
 }
 
 /// `on` or `off`.

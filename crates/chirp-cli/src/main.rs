@@ -27,6 +27,7 @@ fn main() -> ExitCode {
         match cli.command.unwrap_or_default() {
             Command::Serve(args) => serve::serve(args, serve::Shape::Embedded).await,
             Command::Api(args) => serve::serve(args, serve::Shape::Api).await,
+            Command::Cache(args) => serve::cache(args).await,
         }
     });
     match result {

@@ -10,11 +10,31 @@ use chirp_api::metrics::Metrics;
 use chirp_api::requests::RequestLog;
 use chirp_api::server::{serve as serve_app, shutdown_signal};
 use chirp_api::{ApiConfig, AppState};
+use chirp_store::cache::CachedStore;
+use chirp_store::cache::backend::{CacheBackend, MemoryBackend, RedisBackend};
 use chirp_store::sql::PoolConfig;
-use chirp_store::{HealthStore, SqlStore};
+use chirp_store::{SqlStore, Store};
 use tokio::net::TcpListener;
 
-use crate::config::ServeArgs;
+use crate::config::{CacheArgs, ServeArgs};
+
+/// `chirp cache`: a response cache in front of `--upstream`.
+pub async fn cache(args: CacheArgs) -> anyhow::Result<()> {
+    let mut config = chirp_cache::CacheConfig::new(&args.upstream)
+        .with_context(|| format!("CHIRP_UPSTREAM {:?}", args.upstream))?;
+    config.cache.ttl = args.ttl;
+    config.cache.max_bytes = args.max_bytes;
+    let listener = TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("cannot listen on {} (CHIRP_LISTEN)", args.listen))?;
+    let addr = listener.local_addr().context("listener address")?;
+    tracing::info!(upstream = %args.upstream, "chirp response cache listening on http://{addr}");
+    chirp_cache::serve(listener, config, shutdown_signal())
+        .await
+        .context("response cache server error")?;
+    tracing::info!("stopped cleanly");
+    Ok(())
+}
 
 /// Which process this is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,6 +45,24 @@ pub enum Shape {
     Api,
 }
 
+/// Puts the read cache in front of `store`, unless it is switched off.
+fn read_cache(args: &ServeArgs, store: Arc<dyn Store>) -> anyhow::Result<Arc<dyn Store>> {
+    let cache = &args.cache;
+    if !cache.read_cache.on() {
+        tracing::info!("read cache off: every read goes to the database");
+        return Ok(store);
+    }
+    let backend: Arc<dyn CacheBackend> = match &cache.redis_url {
+        Some(url) => Arc::new(
+            RedisBackend::connect(url, cache.ttl)
+                .with_context(|| format!("CHIRP_REDIS_URL {url:?} is not a Redis URL"))?,
+        ),
+        None => Arc::new(MemoryBackend::new(cache.ttl, cache.max_bytes)),
+    };
+    tracing::info!(backend = backend.name(), ttl = ?cache.ttl, "read cache on");
+    Ok(Arc::new(CachedStore::new(store, backend)))
+}
+
 pub async fn serve(args: ServeArgs, shape: Shape) -> anyhow::Result<()> {
     let pool = PoolConfig {
         max_connections: args.db_max_connections,
@@ -32,7 +70,8 @@ pub async fn serve(args: ServeArgs, shape: Shape) -> anyhow::Result<()> {
     };
     let store = SqlStore::connect(&args.database_url, &pool).await?;
     tracing::info!(database = ?store.dialect(), "database ready");
-    let store = Arc::new(store);
+    let sql: Arc<dyn Store> = Arc::new(store);
+    let store = read_cache(&args, sql)?;
     let port = args.listen.port();
     let metrics = Metrics::new();
     let likes_config = if args.likes.batching.on() {
@@ -75,7 +114,15 @@ pub async fn serve(args: ServeArgs, shape: Shape) -> anyhow::Result<()> {
         requests,
         metrics,
     );
-    let app = chirp_api::router(state);
+    let mut app = chirp_api::router(state);
+    if shape == Shape::Embedded && args.response_cache.on() {
+        let options = chirp_cache::CacheOptions {
+            ttl: args.cache.ttl,
+            ..chirp_cache::CacheOptions::default()
+        };
+        app = app.layer(chirp_cache::ResponseCacheLayer::new(options));
+        tracing::info!(ttl = ?args.cache.ttl, "response cache on (stats at /_cache/stats)");
+    }
     let listener = TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("cannot listen on {} (CHIRP_LISTEN)", args.listen))?;

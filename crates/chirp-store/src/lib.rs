@@ -8,11 +8,14 @@
 //!   and PostgreSQL (scaled) on sqlx's `Any` driver. The SQL text is shared;
 //!   the few places where the dialects differ (full-text search, connection
 //!   set-up, migrations) sit side by side in [`sql::dialect`].
+//! * [`cache`] — the read cache: [`cache::CachedStore`] wraps any store
+//!   and keeps reads in memory or in Redis.
 //! * [`stats`] — counts of database reads and writes, kept in the one place
 //!   every statement passes through, for `/logs`.
 //!
 //! Errors are typed ([`StoreError`]); the API maps them to HTTP statuses.
 
+pub mod cache;
 pub mod error;
 pub mod sql;
 pub mod stats;

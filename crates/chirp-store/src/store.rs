@@ -99,6 +99,8 @@ pub trait TweetStore: Send + Sync {
     /// Fails with `NotFound` when `reply_to` or `category` does not exist.
     async fn create_tweet(&self, new: NewTweet) -> StoreResult<Tweet>;
     async fn tweet(&self, id: i64) -> StoreResult<Option<Tweet>>;
+    /// The tweets among `ids` that exist, in no particular order.
+    async fn tweets_by_ids(&self, ids: &[i64]) -> StoreResult<Vec<Tweet>>;
     /// Replaces the text and hashtags and sets `edited_at`.
     async fn edit_tweet(&self, id: i64, text: &str, hashtags: &[String]) -> StoreResult<Tweet>;
     /// Removes the tweet (and its hashtags, its search entry and its share of

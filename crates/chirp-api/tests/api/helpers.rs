@@ -113,29 +113,71 @@ pub async fn spawn_app_with(backend: Backend, tune: impl FnOnce(&mut BatcherConf
         ..BatcherConfig::default()
     };
     tune(&mut batcher);
-    serve_on(url, LikesConfig::Batched(batcher), dir).await
+    serve_with_cache(
+        url,
+        LikesConfig::Batched(batcher),
+        dir,
+        Some(default_cache(backend)),
+    )
+    .await
 }
 
 /// Serves the API on `url` with the given like settings; files go in `dir`.
 pub async fn serve_on(url: String, likes: LikesConfig, dir: tempfile::TempDir) -> TestApp {
+    serve_with_cache(url, likes, dir, None).await
+}
+
+/// The read cache every test runs behind, as in production: in memory on
+/// SQLite (the embedded shape), in Redis on PostgreSQL (the scaled shape).
+pub fn default_cache(backend: Backend) -> Arc<dyn chirp_store::cache::backend::CacheBackend> {
+    let ttl = std::time::Duration::from_secs(60);
+    match backend {
+        Backend::Sqlite => Arc::new(chirp_store::cache::backend::MemoryBackend::new(
+            ttl,
+            16 << 20,
+        )),
+        Backend::Postgres => {
+            let url = std::env::var("CHIRP_TEST_REDIS_URL")
+                .unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
+            Arc::new(
+                chirp_store::cache::backend::RedisBackend::connect(&url, ttl).expect("redis url"),
+            )
+        }
+    }
+}
+
+/// Like [`serve_on`], with the read cache in front of the database when
+/// `cache` is given.
+pub async fn serve_with_cache(
+    url: String,
+    likes: LikesConfig,
+    dir: tempfile::TempDir,
+    cache: Option<Arc<dyn chirp_store::cache::backend::CacheBackend>>,
+) -> TestApp {
     let store = Arc::new(
         SqlStore::connect(&url, &PoolConfig::default())
             .await
             .expect("connect to the test database"),
     );
+    let served: Arc<dyn chirp_store::Store> = match cache {
+        Some(c) => {
+            // One namespace per test database: tests share one Redis.
+            let ns = format!("chirp-test:{}:", dir.path().display());
+            Arc::new(chirp_store::cache::CachedStore::namespaced(
+                store.clone(),
+                c,
+                &ns,
+            ))
+        }
+        None => store.clone(),
+    };
     let metrics = Metrics::new();
-    let likes = Likes::start(likes, store.clone(), metrics.clone())
+    let likes = Likes::start(likes, served.clone(), metrics.clone())
         .await
         .expect("start the like service");
     let requests =
         RequestLog::create(&dir.path().join("requests.log"), "test".into()).expect("request log");
-    let state = AppState::new(
-        store.clone(),
-        ApiConfig::default(),
-        likes,
-        requests,
-        metrics,
-    );
+    let state = AppState::new(served, ApiConfig::default(), likes, requests, metrics);
     let app = chirp_api::router(state.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await

@@ -17,6 +17,7 @@ mod like_storm;
 mod likes;
 mod ops;
 mod profile;
+mod read_cache;
 mod replies;
 mod request_log;
 mod search;

@@ -139,6 +139,25 @@ impl TweetStore for SqlStore {
         Ok(row.as_ref().map(rows::tweet).transpose()?)
     }
 
+    async fn tweets_by_ids(&self, ids: &[i64]) -> StoreResult<Vec<Tweet>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut sql = Sql::new(concat!(tweet_select!(), "WHERE t.id IN ("));
+        for (i, id) in ids.iter().enumerate() {
+            if i > 0 {
+                sql.push(", ");
+            }
+            sql.bind(*id);
+        }
+        sql.push(")");
+        let rows = db::read_all(&self.stats, &self.read, sql.build()?).await?;
+        Ok(rows
+            .iter()
+            .map(rows::tweet)
+            .collect::<Result<Vec<_>, _>>()?)
+    }
+
     async fn edit_tweet(&self, id: i64, text: &str, hashtags: &[String]) -> StoreResult<Tweet> {
         let stats = &*self.stats;
         let mut tx = self.write.begin().await?;

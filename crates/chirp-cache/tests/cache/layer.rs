@@ -1,0 +1,114 @@
+//! The tower-layer shape over an in-process router, where paused tokio time
+//! drives the TTL.
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, Response, StatusCode};
+use axum::routing::get;
+use chirp_cache::{CacheOptions, ResponseCacheLayer};
+use http_body_util::BodyExt;
+use tower::{Layer, Service, ServiceExt};
+
+use crate::helpers::{UpstreamLog, upstream_router};
+
+async fn call<S>(svc: &S, method: &str, path: &str) -> Response<Body>
+where
+    S: Service<Request<Body>, Response = Response<Body>, Error = std::convert::Infallible> + Clone,
+{
+    let req = Request::builder()
+        .method(method)
+        .uri(path)
+        .body(Body::empty())
+        .expect("request");
+    svc.clone().oneshot(req).await.expect("infallible")
+}
+
+fn x_cache(resp: &Response<Body>) -> &str {
+    resp.headers()["x-cache"].to_str().expect("X-Cache is text")
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_entry_is_served_until_its_ttl_then_fetched_again() {
+    let log = UpstreamLog::default();
+    let svc = ResponseCacheLayer::new(CacheOptions::default()).layer(upstream_router(log.clone()));
+    assert_eq!(x_cache(&call(&svc, "GET", "/api/tweets/7").await), "MISS");
+
+    tokio::time::advance(Duration::from_secs(59)).await;
+    let hit = call(&svc, "GET", "/api/tweets/7").await;
+    assert_eq!(x_cache(&hit), "HIT");
+    assert_eq!(hit.headers()["age"], "59");
+    assert_eq!(log.calls("GET /api/tweets/7"), 1);
+
+    tokio::time::advance(Duration::from_secs(1)).await;
+    assert_eq!(x_cache(&call(&svc, "GET", "/api/tweets/7").await), "MISS");
+    assert_eq!(log.calls("GET /api/tweets/7"), 2);
+    assert_eq!(x_cache(&call(&svc, "GET", "/api/tweets/7").await), "HIT");
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_ttl_is_configurable_and_max_age_can_shorten_it() {
+    let log = UpstreamLog::default();
+    let options = CacheOptions {
+        ttl: Duration::from_secs(5),
+        ..CacheOptions::default()
+    };
+    let svc = ResponseCacheLayer::new(options).layer(upstream_router(log.clone()));
+    call(&svc, "GET", "/a").await;
+    call(&svc, "GET", "/b?cc=max-age=2").await;
+    tokio::time::advance(Duration::from_secs(2)).await;
+    assert_eq!(x_cache(&call(&svc, "GET", "/a").await), "HIT");
+    assert_eq!(x_cache(&call(&svc, "GET", "/b?cc=max-age=2").await), "MISS");
+    tokio::time::advance(Duration::from_secs(3)).await;
+    assert_eq!(x_cache(&call(&svc, "GET", "/a").await), "MISS");
+}
+
+#[tokio::test]
+async fn the_layer_wraps_an_axum_router_and_answers_its_stats() {
+    let layer = ResponseCacheLayer::new(CacheOptions::default());
+    let app = Router::new()
+        .route(
+            "/api/tweets/{id}",
+            get(|| async { "tweet" }).patch(|| async { "edited" }),
+        )
+        .layer(layer.clone());
+    let first = call(&app, "GET", "/api/tweets/1").await;
+    assert_eq!(x_cache(&first), "MISS");
+    let hit = call(&app, "GET", "/api/tweets/1").await;
+    assert_eq!(x_cache(&hit), "HIT");
+    let body = hit.into_body().collect().await.expect("body").to_bytes();
+    assert_eq!(&body[..], b"tweet");
+    assert_eq!(
+        x_cache(&call(&app, "PATCH", "/api/tweets/1").await),
+        "BYPASS"
+    );
+    assert_eq!(x_cache(&call(&app, "GET", "/api/tweets/1").await), "MISS");
+
+    let stats = call(&app, "GET", "/_cache/stats").await;
+    assert_eq!(stats.status(), StatusCode::OK);
+    let body = stats.into_body().collect().await.expect("body").to_bytes();
+    let json: serde_json::Value = serde_json::from_slice(&body).expect("JSON");
+    assert_eq!(
+        (json["hits"].as_u64(), json["misses"].as_u64()),
+        (Some(1), Some(2))
+    );
+    assert_eq!(json["bypasses"], 1);
+    assert_eq!(json["entries"], 1);
+    let direct = layer.stats().await;
+    assert_eq!((direct.hits, direct.misses, direct.entries), (1, 2, 1));
+}
+
+#[tokio::test]
+async fn a_failing_inner_service_is_a_502() {
+    let failing = tower::service_fn(|_req: Request<Body>| async {
+        Err::<Response<Body>, _>(std::io::Error::other("inner service broke"))
+    });
+    let svc = ResponseCacheLayer::new(CacheOptions::default()).layer(failing);
+    let resp = call(&svc, "GET", "/api/tweets").await;
+    assert_eq!(resp.status(), StatusCode::BAD_GATEWAY);
+    assert_eq!(x_cache(&resp), "MISS");
+    let body = resp.into_body().collect().await.expect("body").to_bytes();
+    let json: serde_json::Value = serde_json::from_slice(&body).expect("JSON");
+    assert_eq!(json["error"]["code"], "bad_gateway");
+}
