@@ -11,6 +11,7 @@ use chirp_api::requests::RequestLog;
 use chirp_api::server::{serve as serve_app, shutdown_signal};
 use chirp_api::{ApiConfig, AppState};
 use chirp_store::cache::CachedStore;
+
 use chirp_store::cache::backend::{CacheBackend, MemoryBackend, RedisBackend};
 use chirp_store::sql::PoolConfig;
 use chirp_store::{SqlStore, Store};
@@ -59,8 +60,24 @@ fn read_cache(args: &ServeArgs, store: Arc<dyn Store>) -> anyhow::Result<Arc<dyn
         ),
         None => Arc::new(MemoryBackend::new(cache.ttl, cache.max_bytes)),
     };
-    tracing::info!(backend = backend.name(), ttl = ?cache.ttl, "read cache on");
-    Ok(Arc::new(CachedStore::new(store, backend)))
+    let namespace = cache_namespace(&args.database_url);
+    tracing::info!(backend = backend.name(), ttl = ?cache.ttl, %namespace, "read cache on");
+    Ok(Arc::new(CachedStore::namespaced(
+        store, backend, &namespace,
+    )))
+}
+
+/// Keys in a shared Redis start with the database they describe, so
+/// pointing chirp at another database never serves the old one's entries.
+fn cache_namespace(database_url: &str) -> String {
+    let place = database_url
+        .rsplit('@')
+        .next()
+        .unwrap_or(database_url)
+        .split('?')
+        .next()
+        .unwrap_or_default();
+    format!("chirp:{place}:")
 }
 
 pub async fn serve(args: ServeArgs, shape: Shape) -> anyhow::Result<()> {
@@ -141,4 +158,19 @@ pub async fn serve(args: ServeArgs, shape: Shape) -> anyhow::Result<()> {
     store.close().await;
     tracing::info!("stopped cleanly");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn cache_namespaces_name_the_database_without_credentials() {
+        assert_eq!(
+            super::cache_namespace("postgres://bob:secret@db:5432/chirp?sslmode=disable"),
+            "chirp:db:5432/chirp:"
+        );
+        assert_eq!(
+            super::cache_namespace("sqlite://chirp-data/chirp.db"),
+            "chirp:sqlite://chirp-data/chirp.db:"
+        );
+    }
 }

@@ -1,0 +1,278 @@
+//! End to end through the scaled topology that `deploy/local/up` starts:
+//! real nginx (least_conn) → 2 response caches → nginx → 2 API instances →
+//! PostgreSQL, with the read cache in Redis. One test, because the
+//! topology owns fixed ports and one run directory.
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use sqlx::{Connection, Executor};
+
+const FRONT_PORT: u16 = 18_088;
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn admin_url() -> String {
+    std::env::var("CHIRP_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+}
+
+/// A fresh database for the topology (the test script drops `chirp_test_%`).
+async fn fresh_database() -> String {
+    let name = format!("chirp_test_topology_{}", std::process::id());
+    let mut conn = sqlx::PgConnection::connect(&admin_url())
+        .await
+        .expect("connect");
+    conn.execute(sqlx::AssertSqlSafe(format!(
+        "DROP DATABASE IF EXISTS {name}"
+    )))
+    .await
+    .expect("drop");
+    conn.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .await
+        .expect("create");
+    let mut url = url::Url::parse(&admin_url()).expect("admin URL");
+    url.set_path(&format!("/{name}"));
+    url.to_string()
+}
+
+fn script(name: &str, database: &str) -> std::process::Output {
+    Command::new(repo().join("deploy/local").join(name))
+        .env("CHIRP_BIN", env!("CARGO_BIN_EXE_chirp"))
+        .env("CHIRP_FRONT_PORT", FRONT_PORT.to_string())
+        .env("CHIRP_DATABASE_URL", database)
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("run deploy script")
+}
+
+/// Stops the topology even when an assertion fails half-way.
+struct Topology {
+    database: String,
+}
+
+impl Drop for Topology {
+    fn drop(&mut self) {
+        let _ = script("down", &self.database);
+    }
+}
+
+async fn send(
+    client: &reqwest::Client,
+    method: reqwest::Method,
+    url: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> (u16, reqwest::header::HeaderMap, Value) {
+    let mut req = client.request(method, url);
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    let resp = req.send().await.expect("request");
+    let status = resp.status().as_u16();
+    let headers = resp.headers().clone();
+    let body = resp.json().await.unwrap_or(Value::Null);
+    (status, headers, body)
+}
+
+fn x_cache(headers: &reqwest::header::HeaderMap) -> String {
+    headers
+        .get("x-cache")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned()
+}
+
+/// Likes `tweet` `n` times with 32 at a time; returns how many got 202.
+async fn like_storm(client: &reqwest::Client, front: &str, tweet: i64, n: usize) -> u64 {
+    let url = format!("{front}/api/tweets/{tweet}/likes");
+    let mut acked = 0;
+    let mut set = tokio::task::JoinSet::new();
+    for i in 0..n {
+        let req = client.post(&url);
+        set.spawn(async move { req.send().await.map(|r| r.status().as_u16()).unwrap_or(0) });
+        if i % 32 == 31 || i + 1 == n {
+            while let Some(done) = set.join_next().await {
+                if done.expect("like task") == 202 {
+                    acked += 1;
+                }
+            }
+        }
+    }
+    acked
+}
+
+async fn db_likes(database: &str, tweet: i64) -> i64 {
+    let mut conn = sqlx::PgConnection::connect(database)
+        .await
+        .expect("connect");
+    let (n,): (i64,) = sqlx::query_as("SELECT like_count FROM tweets WHERE id = $1")
+        .bind(tweet)
+        .fetch_one(&mut conn)
+        .await
+        .expect("like count");
+    n
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_scaled_topology_serves_caches_balances_and_loses_no_like() {
+    let database = fresh_database().await;
+    let up = script("up", &database);
+    let topology = Topology {
+        database: database.clone(),
+    };
+    assert!(
+        up.status.success(),
+        "up failed: {}",
+        String::from_utf8_lossy(&up.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&up.stdout);
+    let front = stdout.lines().last().expect("front URL").trim().to_owned();
+    assert_eq!(front, format!("http://127.0.0.1:{FRONT_PORT}"));
+    let client = reqwest::Client::new();
+    use reqwest::Method;
+
+    // Post, then read it back through the front door.
+    let creds = json!({"username": "topo", "password": "correct horse"});
+    let (s, _, _) = send(
+        &client,
+        Method::POST,
+        &format!("{front}/api/accounts"),
+        None,
+        Some(creds.clone()),
+    )
+    .await;
+    assert_eq!(s, 201);
+    let (s, _, session) = send(
+        &client,
+        Method::POST,
+        &format!("{front}/api/sessions"),
+        None,
+        Some(creds),
+    )
+    .await;
+    assert_eq!(s, 201);
+    let token = session["token"].as_str().expect("token").to_owned();
+    let (s, _, tweet) = send(
+        &client,
+        Method::POST,
+        &format!("{front}/api/tweets"),
+        Some(&token),
+        Some(json!({"text": "through nginx #scaled"})),
+    )
+    .await;
+    assert_eq!(s, 201);
+    let id = tweet["id"].as_i64().expect("id");
+    let tweet_url = format!("{front}/api/tweets/{id}");
+
+    // Anonymous reads: the first at each cache misses, then hits. With two
+    // caches behind least_conn, four reads must include a HIT.
+    let mut seen = Vec::new();
+    for _ in 0..4 {
+        let (s, h, body) = send(&client, Method::GET, &tweet_url, None, None).await;
+        assert_eq!(s, 200);
+        assert_eq!(body["text"], "through nginx #scaled");
+        seen.push(x_cache(&h));
+    }
+    assert!(seen.iter().any(|c| c == "HIT"), "no HIT among {seen:?}");
+    assert!(seen.iter().all(|c| c == "HIT" || c == "MISS"), "{seen:?}");
+    // Credentialed reads are never served from, or stored in, the cache.
+    for _ in 0..4 {
+        let (s, h, _) = send(&client, Method::GET, &tweet_url, Some(&token), None).await;
+        assert_eq!(s, 200);
+        assert_eq!(x_cache(&h), "BYPASS");
+    }
+
+    // A like storm spread over both API instances.
+    let first = like_storm(&client, &front, id, 600).await;
+    let mut totals = Vec::new();
+    for i in 1..=2u16 {
+        let (s, _, log) = send(
+            &client,
+            Method::GET,
+            &format!("http://127.0.0.1:{}/logs", FRONT_PORT + 100 + i),
+            None,
+            None,
+        )
+        .await;
+        assert_eq!(s, 200);
+        let likes = log["calls"]
+            .as_array()
+            .expect("calls")
+            .iter()
+            .filter(|c| c[1].as_str().is_some_and(|p| p.ends_with("/likes")))
+            .count();
+        totals.push(likes);
+    }
+    assert!(
+        totals.iter().all(|&n| n > 0),
+        "an API instance got no likes: {totals:?}"
+    );
+
+    // Stop one API instance mid-storm; nginx routes around it.
+    let pid_file = repo().join("deploy/local/run/api-1.pid");
+    let pid = std::fs::read_to_string(&pid_file).expect("api-1 pid");
+    let storm = {
+        let client = client.clone();
+        let front = front.clone();
+        tokio::spawn(async move { like_storm(&client, &front, id, 600).await })
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let killed = Command::new("kill")
+        .args(["-TERM", pid.trim()])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    let second = storm.await.expect("storm");
+    assert!(
+        second > 500,
+        "most likes must be served while one instance stops: {second}"
+    );
+    let acked = first + second;
+
+    let run = repo().join("deploy/local/run");
+    let mut pids = Vec::new();
+    for entry in std::fs::read_dir(&run).expect("run dir") {
+        let path = entry.expect("entry").path();
+        if path.extension().is_some_and(|e| e == "pid") {
+            pids.push(
+                std::fs::read_to_string(&path)
+                    .expect("pid")
+                    .trim()
+                    .to_owned(),
+            );
+        }
+    }
+    assert!(
+        pids.len() >= 4,
+        "expected nginx, caches and an API instance: {pids:?}"
+    );
+    let down = script("down", &database);
+    assert!(down.status.success());
+    std::mem::forget(topology);
+    // Every acknowledged like is in the database (both instances drained
+    // on SIGTERM), and none was counted twice.
+    let counted = db_likes(&database, id).await;
+    assert!(
+        counted >= acked as i64 && counted <= 1200,
+        "acknowledged {acked}, counted {counted}"
+    );
+    // Nothing is left running.
+    for pid in &pids {
+        let alive = Command::new("kill")
+            .args(["-0", pid])
+            .status()
+            .expect("kill -0");
+        assert!(
+            !alive.success(),
+            "process {pid} is still running after down"
+        );
+    }
+}
