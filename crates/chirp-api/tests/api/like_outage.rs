@@ -16,13 +16,13 @@ use crate::helpers::{fresh_postgres_database, serve_on};
 use crate::storm::Storm;
 
 /// A TCP proxy to one upstream address, with a switch to take it down.
-struct Proxy {
-    addr: SocketAddr,
+pub(crate) struct Proxy {
+    pub(crate) addr: SocketAddr,
     down: watch::Sender<bool>,
 }
 
 impl Proxy {
-    async fn start(upstream: SocketAddr) -> Self {
+    pub(crate) async fn start(upstream: SocketAddr) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind proxy");
         let addr = listener.local_addr().expect("proxy address");
         let (down, watch_down) = watch::channel(false);
@@ -48,7 +48,7 @@ impl Proxy {
         Self { addr, down }
     }
 
-    fn set_down(&self, down: bool) {
+    pub(crate) fn set_down(&self, down: bool) {
         self.down.send_replace(down);
     }
 }

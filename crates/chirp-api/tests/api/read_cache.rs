@@ -183,3 +183,65 @@ mod redis {
         app.get("/api/tweets").await.expect(200);
     }
 }
+
+/// Redis cut off and back: reads keep working from the database while it is
+/// gone, and come from Redis again once it is back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redis_that_comes_back_is_used_again() {
+    let redis_addr = url::Url::parse(&redis_url())
+        .expect("redis URL")
+        .socket_addrs(|| Some(6379))
+        .expect("redis address")
+        .into_iter()
+        .next()
+        .expect("an address");
+    assert!(
+        redis_addr.ip().is_loopback(),
+        "tests talk to 127.0.0.1 only"
+    );
+    let proxy = crate::like_outage::Proxy::start(redis_addr).await;
+    let via_proxy: Arc<dyn CacheBackend> = Arc::new(
+        RedisBackend::connect(&format!("redis://{}", proxy.addr), TTL).expect("redis url"),
+    );
+    let app = cached_app(Backend::Sqlite, via_proxy).await;
+    let token = app.user("alice").await;
+    let id = app.tweet_id(&token, "survives redis").await;
+    let path = format!("/api/tweets/{id}");
+
+    // Up: the second read is a hit.
+    app.get(&path).await.expect(200);
+    let before = reads(&app);
+    app.get(&path).await.expect(200);
+    assert_eq!(reads(&app), before, "served from Redis");
+
+    // Down: every read goes to the database, and still succeeds.
+    proxy.set_down(true);
+    let before = reads(&app);
+    for _ in 0..3 {
+        assert_eq!(
+            app.get(&path).await.expect(200).body["text"],
+            "survives redis"
+        );
+    }
+    assert!(
+        reads(&app) >= before + 3,
+        "reads must fall back to the database"
+    );
+
+    // Back: after a read that refills the entry, reads are hits again.
+    proxy.set_down(false);
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        app.get(&path).await.expect(200);
+        let before = reads(&app);
+        app.get(&path).await.expect(200);
+        if reads(&app) == before {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "Redis was not used again after it came back"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
