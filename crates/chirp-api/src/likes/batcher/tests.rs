@@ -1,0 +1,252 @@
+//! The batching rules against an in-memory sink, with tokio's clock
+//! paused so "60 seconds later" takes no time. The journal is real.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use tokio::sync::Semaphore;
+
+use super::*;
+
+/// Remembers applied batch ids like the database does; can be made to
+/// fail a number of times, or to wait for a permit before each batch.
+#[derive(Default)]
+struct FakeSink {
+    applied: Mutex<BTreeMap<i64, Vec<(i64, i64)>>>,
+    calls: Mutex<Vec<Vec<(i64, i64)>>>,
+    failures_left: AtomicU32,
+    gate: Option<Semaphore>,
+}
+
+#[async_trait]
+impl LikeSink for FakeSink {
+    async fn apply(&self, batch: i64, likes: &[(i64, i64)]) -> anyhow::Result<(bool, u64)> {
+        if let Some(gate) = &self.gate {
+            gate.acquire().await?.forget();
+        }
+        if self
+            .failures_left
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok()
+        {
+            anyhow::bail!("database is down");
+        }
+        self.calls.lock().expect("lock").push(likes.to_vec());
+        let mut applied = self.applied.lock().expect("lock");
+        if applied.contains_key(&batch) {
+            return Ok((false, 1));
+        }
+        applied.insert(batch, likes.to_vec());
+        Ok((true, 2))
+    }
+}
+
+impl FakeSink {
+    /// Likes the "database" holds, per tweet.
+    fn totals(&self) -> BTreeMap<i64, i64> {
+        let mut out = BTreeMap::new();
+        for likes in self.applied.lock().expect("lock").values() {
+            for (t, n) in likes {
+                *out.entry(*t).or_default() += n;
+            }
+        }
+        out
+    }
+
+    fn batches(&self) -> usize {
+        self.calls.lock().expect("lock").len()
+    }
+}
+
+fn config(dir: &tempfile::TempDir) -> BatcherConfig {
+    BatcherConfig {
+        journal: dir.path().join("likes.journal"),
+        flush_gap: Duration::ZERO,
+        ..BatcherConfig::default()
+    }
+}
+
+async fn start(cfg: BatcherConfig, sink: &Arc<FakeSink>) -> Batcher {
+    Batcher::start(cfg, sink.clone(), Metrics::new(), Box::new(|_| {}))
+        .await
+        .expect("start")
+}
+
+/// Lets the batcher's tasks run without moving the paused clock.
+async fn settle() {
+    for _ in 0..50 {
+        tokio::task::yield_now().await;
+    }
+    tokio::time::sleep(Duration::from_millis(1)).await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn ten_likes_wait_and_the_eleventh_flushes_them_all() {
+    let dir = tempfile::tempdir().expect("dir");
+    let sink = Arc::new(FakeSink::default());
+    let b = start(config(&dir), &sink).await;
+    for _ in 0..10 {
+        b.like(7).await.expect("like");
+    }
+    settle().await;
+    assert_eq!(sink.batches(), 0, "10 pending likes must not be written");
+    assert_eq!(b.held(7), 10);
+    b.like(7).await.expect("like");
+    settle().await;
+    assert_eq!(sink.batches(), 1);
+    assert_eq!(sink.totals(), BTreeMap::from([(7, 11)]));
+    assert_eq!(b.held(7), 0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn likes_older_than_max_age_are_flushed() {
+    let dir = tempfile::tempdir().expect("dir");
+    let sink = Arc::new(FakeSink::default());
+    let b = start(config(&dir), &sink).await;
+    b.like(1).await.expect("like");
+    b.like(2).await.expect("like");
+    tokio::time::sleep(Duration::from_secs(59)).await;
+    settle().await;
+    assert_eq!(sink.batches(), 0, "flushed before 60 s");
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    settle().await;
+    assert_eq!(sink.batches(), 1, "both tweets go in one batch");
+    assert_eq!(sink.totals(), BTreeMap::from([(1, 1), (2, 1)]));
+}
+
+#[tokio::test(start_paused = true)]
+async fn flushes_coalesce_while_one_is_in_flight() {
+    let dir = tempfile::tempdir().expect("dir");
+    let sink = Arc::new(FakeSink {
+        gate: Some(Semaphore::new(0)),
+        ..FakeSink::default()
+    });
+    let b = start(config(&dir), &sink).await;
+    for _ in 0..11 {
+        b.like(1).await.expect("like");
+    }
+    settle().await;
+    // Batch 1 (tweet 1) is stuck in the database; meanwhile 20 more
+    // tweets become due.
+    for tweet in 100..120 {
+        for _ in 0..11 {
+            b.like(tweet).await.expect("like");
+        }
+    }
+    assert_eq!(b.held(1), 11, "in-flight likes still count for readers");
+    let gate = sink.gate.as_ref().expect("gate");
+    gate.add_permits(2);
+    settle().await;
+    let calls = sink.calls.lock().expect("lock").clone();
+    assert_eq!(
+        calls.len(),
+        2,
+        "one flush for tweet 1, one for all the rest"
+    );
+    assert_eq!(calls[1].len(), 20);
+    assert!(calls[1].iter().all(|(_, n)| *n == 11));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_database_outage_delays_likes_but_loses_none() {
+    let dir = tempfile::tempdir().expect("dir");
+    let sink = Arc::new(FakeSink {
+        failures_left: AtomicU32::new(5),
+        ..FakeSink::default()
+    });
+    let b = start(config(&dir), &sink).await;
+    for _ in 0..30 {
+        b.like(9)
+            .await
+            .expect("accepted while the database is down");
+    }
+    tokio::time::sleep(Duration::from_secs(30)).await;
+    settle().await;
+    assert_eq!(sink.totals(), BTreeMap::from([(9, 30)]));
+    assert_eq!(b.held(9), 0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn past_the_backlog_likes_are_refused() {
+    let dir = tempfile::tempdir().expect("dir");
+    let sink = Arc::new(FakeSink {
+        gate: Some(Semaphore::new(0)),
+        ..FakeSink::default()
+    });
+    let cfg = BatcherConfig {
+        max_backlog: 25,
+        ..config(&dir)
+    };
+    let b = start(cfg, &sink).await;
+    for _ in 0..25 {
+        b.like(3).await.expect("within the backlog");
+    }
+    assert!(matches!(b.like(3).await, Err(LikeRefused::Backlog)));
+}
+
+#[tokio::test(start_paused = true)]
+async fn shutdown_writes_everything_and_refuses_more() {
+    let dir = tempfile::tempdir().expect("dir");
+    let sink = Arc::new(FakeSink::default());
+    let b = start(config(&dir), &sink).await;
+    for tweet in 1..=5 {
+        for _ in 0..tweet {
+            b.like(tweet).await.expect("like");
+        }
+    }
+    b.shutdown().await;
+    assert_eq!(
+        sink.totals(),
+        BTreeMap::from([(1, 1), (2, 2), (3, 3), (4, 4), (5, 5)])
+    );
+    assert!(matches!(b.like(1).await, Err(LikeRefused::ShuttingDown)));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_restart_takes_back_pending_likes_from_the_journal() {
+    let dir = tempfile::tempdir().expect("dir");
+    let sink = Arc::new(FakeSink::default());
+    {
+        let b = start(config(&dir), &sink).await;
+        for _ in 0..4 {
+            b.like(5).await.expect("like");
+        }
+        // A crash: the tasks stop, nothing is drained.
+        for t in b.tasks.lock().expect("lock").drain(..) {
+            t.abort();
+        }
+    }
+    settle().await;
+    assert_eq!(sink.batches(), 0);
+    let b = start(config(&dir), &sink).await;
+    assert_eq!(b.held(5), 4, "pending likes came back from the journal");
+    b.shutdown().await;
+    assert_eq!(sink.totals(), BTreeMap::from([(5, 4)]));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_batch_in_doubt_is_replayed_once_and_counted_once() {
+    let dir = tempfile::tempdir().expect("dir");
+    let sink = Arc::new(FakeSink::default());
+    // A journal as a crash would leave it: 15 likes, a batch of 12 begun
+    // (and, as it happens, applied), its Done never written.
+    let mut bytes = Vec::new();
+    journal::encode_like(&mut bytes, 8, 15);
+    journal::encode_begin(&mut bytes, 77, &[(8, 12)]);
+    std::fs::write(dir.path().join("likes.journal"), &bytes).expect("write");
+    sink.applied.lock().expect("lock").insert(77, vec![(8, 12)]);
+
+    let b = start(config(&dir), &sink).await;
+    assert_eq!(b.held(8), 3, "12 were in the batch, 3 still pending");
+    b.shutdown().await;
+    assert_eq!(sink.totals(), BTreeMap::from([(8, 15)]), "not 27");
+    // The replay offered batch 77 again; the sink skipped it.
+    let calls = sink.calls.lock().expect("lock").clone();
+    assert_eq!(calls[0], vec![(8, 12)]);
+
+    // And a second restart finds nothing left to do.
+    let b = start(config(&dir), &sink).await;
+    assert_eq!(b.held(8), 0);
+    b.shutdown().await;
+    assert_eq!(sink.totals(), BTreeMap::from([(8, 15)]));
+}
