@@ -31,6 +31,28 @@ pub enum Command {
     Api(ServeArgs),
     /// Run a response cache in front of an upstream (nginx over API instances).
     Cache(CacheArgs),
+    /// Run the web site over an API reached by HTTP (the scaled topology).
+    Web(WebArgs),
+}
+
+/// Settings of `chirp web`.
+#[derive(Debug, Clone, Args)]
+pub struct WebArgs {
+    /// Address to listen on.
+    #[arg(long, env = "CHIRP_LISTEN", default_value = "127.0.0.1:8082")]
+    pub listen: SocketAddr,
+
+    /// The API's base URL, e.g. http://127.0.0.1:8088 (the nginx front).
+    #[arg(long, env = "CHIRP_API")]
+    pub api: String,
+
+    /// Mark cookies Secure (only sent over HTTPS): turn on behind TLS.
+    #[arg(
+        long = "secure-cookies",
+        env = "CHIRP_SECURE_COOKIES",
+        default_value = "off"
+    )]
+    pub secure_cookies: Switch,
 }
 
 /// Settings of `chirp cache`.
@@ -114,6 +136,14 @@ pub struct ServeArgs {
         default_value = "on"
     )]
     pub response_cache: Switch,
+
+    /// Mark the web site's cookies Secure (only sent over HTTPS): turn on behind TLS.
+    #[arg(
+        long = "secure-cookies",
+        env = "CHIRP_SECURE_COOKIES",
+        default_value = "off"
+    )]
+    pub secure_cookies: Switch,
 }
 
 /// The read cache between the API and the database (SPEC §1.4).

@@ -28,6 +28,7 @@ fn main() -> ExitCode {
             Command::Serve(args) => serve::serve(args, serve::Shape::Embedded).await,
             Command::Api(args) => serve::serve(args, serve::Shape::Api).await,
             Command::Cache(args) => serve::cache(args).await,
+            Command::Web(args) => serve::web(args).await,
         }
     });
     match result {

@@ -17,7 +17,28 @@ use chirp_store::sql::PoolConfig;
 use chirp_store::{SqlStore, Store};
 use tokio::net::TcpListener;
 
-use crate::config::{CacheArgs, ServeArgs};
+use crate::config::{CacheArgs, ServeArgs, WebArgs};
+
+/// `chirp web`: the web site over an API reached by HTTP.
+pub async fn web(args: WebArgs) -> anyhow::Result<()> {
+    let api = chirp_web::ApiClient::over_http(&args.api)
+        .map_err(|e| anyhow::anyhow!("CHIRP_API {:?}: {e}", args.api))?;
+    let app = chirp_web::router(
+        api,
+        chirp_web::WebConfig {
+            secure_cookies: args.secure_cookies.on(),
+        },
+    );
+    let listener = TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("cannot listen on {} (CHIRP_LISTEN)", args.listen))?;
+    let addr = listener.local_addr().context("listener address")?;
+    tracing::info!(api = %args.api, "chirp web site on http://{addr}");
+    serve_app(listener, app, shutdown_signal())
+        .await
+        .context("web server error")?;
+    Ok(())
+}
 
 /// `chirp cache`: a response cache in front of `--upstream`.
 pub async fn cache(args: CacheArgs) -> anyhow::Result<()> {
@@ -139,6 +160,17 @@ pub async fn serve(args: ServeArgs, shape: Shape) -> anyhow::Result<()> {
         };
         app = app.layer(chirp_cache::ResponseCacheLayer::new(options));
         tracing::info!(ttl = ?args.cache.ttl, "response cache on (stats at /_cache/stats)");
+    }
+    if shape == Shape::Embedded {
+        // The web site reaches the API through the same router (and
+        // response cache) an API client would, never through the store.
+        let web = chirp_web::router(
+            chirp_web::ApiClient::in_process(app.clone()),
+            chirp_web::WebConfig {
+                secure_cookies: args.secure_cookies.on(),
+            },
+        );
+        app = web.merge(app);
     }
     let listener = TcpListener::bind(args.listen)
         .await

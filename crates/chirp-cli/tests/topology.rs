@@ -139,6 +139,16 @@ async fn the_scaled_topology_serves_caches_balances_and_loses_no_like() {
     let client = reqwest::Client::new();
     use reqwest::Method;
 
+    // The web site answers at the front door (an HTML page with a CSP).
+    let home = client
+        .get(format!("{front}/"))
+        .send()
+        .await
+        .expect("home page");
+    assert_eq!(home.status().as_u16(), 200);
+    assert!(home.headers().contains_key("content-security-policy"));
+    assert!(home.text().await.expect("page").contains("<html"));
+
     // Post, then read it back through the front door.
     let creds = json!({"username": "topo", "password": "correct horse"});
     let (s, _, _) = send(

@@ -1,0 +1,356 @@
+//! [`ApiClient`]: the only way the web site reaches chirp's data.
+//!
+//! The site never touches the store; it speaks the public HTTP API, so what
+//! a browser sees is exactly what an API client sees. The client sends
+//! `http::Request`s to any `tower::Service`: in the embedded process that
+//! service is the API's own `axum::Router` (no socket, no serialization of
+//! the connection), and in the scaled topology it is a hyper client pointed
+//! at the API's address. One code path, two transports.
+
+use std::convert::Infallible;
+
+use axum::body::{Body, Bytes};
+use axum::http::{HeaderValue, Method, Request, Response, StatusCode, Uri, header};
+use chirp_core::model::{Account, Tweet};
+use chirp_core::page::Paged;
+use http_body_util::BodyExt;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use tower::util::BoxCloneSyncService;
+use tower::{Service, ServiceExt};
+
+/// Largest API answer the site will read; pages show at most 100 tweets.
+const MAX_BODY: usize = 4 << 20;
+
+/// Why an API call failed, in a form a page can show.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum ClientError {
+    /// The API answered with its JSON error shape.
+    #[error("{message}")]
+    Api {
+        status: StatusCode,
+        code: String,
+        message: String,
+        field: Option<String>,
+    },
+    /// The API could not be reached or answered something unreadable.
+    #[error("chirp is having trouble right now ({0}); please try again")]
+    Unavailable(String),
+}
+
+impl ClientError {
+    /// The status a page showing this error should answer with.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::Api { status, .. } => *status,
+            Self::Unavailable(_) => StatusCode::BAD_GATEWAY,
+        }
+    }
+
+    /// Whether the API said "not logged in" (an expired or revoked session).
+    pub fn is_unauthorized(&self) -> bool {
+        self.status() == StatusCode::UNAUTHORIZED
+    }
+}
+
+/// `{"error": {...}}` as the API writes it.
+#[derive(Deserialize)]
+struct ErrorEnvelope {
+    error: ErrorDetail,
+}
+
+#[derive(Deserialize)]
+struct ErrorDetail {
+    code: String,
+    message: String,
+    field: Option<String>,
+}
+
+/// A new session as `POST /api/sessions` returns it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Session {
+    pub token: String,
+    pub account: Account,
+}
+
+/// The answer to a like.
+#[derive(Debug, Clone, Deserialize)]
+pub struct LikeCount {
+    pub tweet_id: i64,
+    pub like_count: i64,
+}
+
+/// Anything that answers API requests: the API router, or an HTTP client.
+pub type ApiService = BoxCloneSyncService<Request<Body>, Response<Body>, Infallible>;
+
+/// A typed client of the chirp API over any [`ApiService`].
+#[derive(Clone)]
+pub struct ApiClient {
+    service: ApiService,
+}
+
+impl std::fmt::Debug for ApiClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ApiClient")
+    }
+}
+
+impl ApiClient {
+    /// A client over any service that answers HTTP requests.
+    pub fn new<S>(service: S) -> Self
+    where
+        S: Service<Request<Body>, Response = Response<Body>, Error = Infallible>
+            + Clone
+            + Send
+            + Sync
+            + 'static,
+        S::Future: Send + 'static,
+    {
+        Self {
+            service: BoxCloneSyncService::new(service),
+        }
+    }
+
+    /// Calls the API in-process: requests go straight into its router.
+    pub fn in_process(api: axum::Router) -> Self {
+        Self::new(api)
+    }
+
+    /// Calls an API over HTTP at `base` (e.g. `http://127.0.0.1:8081`);
+    /// a connection failure becomes a 502 answer, hence
+    /// [`ClientError::Unavailable`].
+    pub fn over_http(base: &str) -> Result<Self, ClientError> {
+        let base: Uri = base
+            .parse()
+            .map_err(|e| ClientError::Unavailable(format!("bad API address {base:?}: {e}")))?;
+        let (Some(scheme), Some(authority)) = (base.scheme().cloned(), base.authority().cloned())
+        else {
+            return Err(ClientError::Unavailable(format!(
+                "API address {base} needs a scheme and host"
+            )));
+        };
+        let client =
+            hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+                .build_http::<Body>();
+        let service = tower::service_fn(move |mut req: Request<Body>| {
+            let client = client.clone();
+            let (scheme, authority) = (scheme.clone(), authority.clone());
+            async move {
+                let mut parts = req.uri().clone().into_parts();
+                parts.scheme = Some(scheme);
+                parts.authority = Some(authority);
+                match Uri::from_parts(parts) {
+                    Ok(uri) => *req.uri_mut() = uri,
+                    Err(e) => return Ok(gateway_error(&e.to_string())),
+                }
+                match client.request(req).await {
+                    Ok(resp) => Ok::<_, Infallible>(resp.map(Body::new)),
+                    Err(e) => Ok(gateway_error(&e.to_string())),
+                }
+            }
+        });
+        Ok(Self::new(service))
+    }
+
+    /// Sends one request; a 2xx body is returned, anything else becomes a
+    /// [`ClientError`].
+    async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<serde_json::Value>,
+    ) -> Result<Bytes, ClientError> {
+        let mut req = Request::builder().method(method).uri(path);
+        if let Some(token) = token {
+            let value =
+                HeaderValue::from_str(&format!("Bearer {token}")).map_err(|_| unauthorized())?;
+            req = req.header(header::AUTHORIZATION, value);
+        }
+        let req = match body {
+            Some(json) => req
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(json.to_string())),
+            None => req.body(Body::empty()),
+        }
+        .map_err(|e| ClientError::Unavailable(e.to_string()))?;
+        let Ok(resp) = self.service.clone().oneshot(req).await;
+        let status = resp.status();
+        let bytes = http_body_util::Limited::new(resp.into_body(), MAX_BODY)
+            .collect()
+            .await
+            .map_err(|e| ClientError::Unavailable(e.to_string()))?
+            .to_bytes();
+        if status.is_success() {
+            return Ok(bytes);
+        }
+        Err(match serde_json::from_slice::<ErrorEnvelope>(&bytes) {
+            Ok(ErrorEnvelope { error }) => ClientError::Api {
+                status,
+                code: error.code,
+                message: error.message,
+                field: error.field,
+            },
+            Err(_) => ClientError::Unavailable(format!("API answered {status}")),
+        })
+    }
+
+    async fn json<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<serde_json::Value>,
+    ) -> Result<T, ClientError> {
+        let bytes = self.call(method, path, token, body).await?;
+        serde_json::from_slice(&bytes)
+            .map_err(|e| ClientError::Unavailable(format!("unreadable API answer: {e}")))
+    }
+
+    /// Newest tweets of everyone (`GET /api/tweets`).
+    pub async fn public_timeline(&self, cursor: Option<&str>) -> Result<Paged<Tweet>, ClientError> {
+        let path = with_cursor("/api/tweets".into(), cursor)?;
+        self.json(Method::GET, &path, None, None).await
+    }
+
+    /// Newest tweets carrying `tag` (`GET /api/tweets?hashtag=`).
+    pub async fn hashtag(
+        &self,
+        tag: &str,
+        cursor: Option<&str>,
+    ) -> Result<Paged<Tweet>, ClientError> {
+        let path = format!("/api/tweets?{}", query("hashtag", tag)?);
+        let path = with_cursor(path, cursor)?;
+        self.json(Method::GET, &path, None, None).await
+    }
+
+    /// The signed-in account's home timeline.
+    pub async fn home_timeline(
+        &self,
+        token: &str,
+        cursor: Option<&str>,
+    ) -> Result<Paged<Tweet>, ClientError> {
+        let path = with_cursor("/api/timelines/home".into(), cursor)?;
+        self.json(Method::GET, &path, Some(token), None).await
+    }
+
+    pub async fn tweet(&self, id: i64) -> Result<Tweet, ClientError> {
+        self.json(Method::GET, &format!("/api/tweets/{id}"), None, None)
+            .await
+    }
+
+    pub async fn replies(&self, id: i64) -> Result<Paged<Tweet>, ClientError> {
+        let path = format!("/api/tweets/{id}/replies");
+        self.json(Method::GET, &path, None, None).await
+    }
+
+    /// `username` must already be validated: it is put in the path as is.
+    pub async fn account(&self, username: &str) -> Result<Account, ClientError> {
+        let path = format!("/api/accounts/{username}");
+        self.json(Method::GET, &path, None, None).await
+    }
+
+    pub async fn account_tweets(
+        &self,
+        username: &str,
+        cursor: Option<&str>,
+    ) -> Result<Paged<Tweet>, ClientError> {
+        let path = with_cursor(format!("/api/accounts/{username}/tweets"), cursor)?;
+        self.json(Method::GET, &path, None, None).await
+    }
+
+    /// Who a session token belongs to.
+    pub async fn me(&self, token: &str) -> Result<Account, ClientError> {
+        self.json(Method::GET, "/api/me", Some(token), None).await
+    }
+
+    pub async fn sign_up(
+        &self,
+        username: &str,
+        password: &str,
+        display_name: Option<&str>,
+    ) -> Result<Account, ClientError> {
+        #[derive(Serialize)]
+        struct Body<'a> {
+            username: &'a str,
+            password: &'a str,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            display_name: Option<&'a str>,
+        }
+        let body = serde_json::to_value(Body {
+            username,
+            password,
+            display_name,
+        })
+        .map_err(|e| ClientError::Unavailable(e.to_string()))?;
+        self.json(Method::POST, "/api/accounts", None, Some(body))
+            .await
+    }
+
+    pub async fn log_in(&self, username: &str, password: &str) -> Result<Session, ClientError> {
+        let body = json!({"username": username, "password": password});
+        self.json(Method::POST, "/api/sessions", None, Some(body))
+            .await
+    }
+
+    /// Revokes the token server-side.
+    pub async fn log_out(&self, token: &str) -> Result<(), ClientError> {
+        self.call(Method::DELETE, "/api/sessions/current", Some(token), None)
+            .await
+            .map(|_| ())
+    }
+
+    pub async fn post_tweet(
+        &self,
+        token: &str,
+        text: &str,
+        reply_to: Option<i64>,
+    ) -> Result<Tweet, ClientError> {
+        let body = match reply_to {
+            Some(id) => json!({"text": text, "reply_to": id}),
+            None => json!({"text": text}),
+        };
+        self.json(Method::POST, "/api/tweets", Some(token), Some(body))
+            .await
+    }
+
+    pub async fn like(&self, id: i64) -> Result<LikeCount, ClientError> {
+        let path = format!("/api/tweets/{id}/likes");
+        self.json(Method::POST, &path, None, None).await
+    }
+}
+
+/// `name=value`, URL-encoded.
+pub fn query(name: &str, value: &str) -> Result<String, ClientError> {
+    serde_urlencoded::to_string([(name, value)])
+        .map_err(|e| ClientError::Unavailable(e.to_string()))
+}
+
+/// `path` continued at `cursor` (the `next_cursor` of the previous page).
+fn with_cursor(path: String, cursor: Option<&str>) -> Result<String, ClientError> {
+    let Some(cursor) = cursor else {
+        return Ok(path);
+    };
+    let sep = if path.contains('?') { '&' } else { '?' };
+    Ok(format!("{path}{sep}{}", query("cursor", cursor)?))
+}
+
+fn unauthorized() -> ClientError {
+    ClientError::Api {
+        status: StatusCode::UNAUTHORIZED,
+        code: "unauthorized".into(),
+        message: "please log in again".into(),
+        field: None,
+    }
+}
+
+/// What the HTTP transport answers when the API cannot be reached.
+fn gateway_error(why: &str) -> Response<Body> {
+    tracing::warn!(error = why, "API unreachable");
+    let mut resp = Response::new(Body::from(
+        json!({"error": {"code": "unavailable", "message": "the API is unreachable"}}).to_string(),
+    ));
+    *resp.status_mut() = StatusCode::BAD_GATEWAY;
+    resp
+}

@@ -1,0 +1,85 @@
+//! The chirp web site: server-rendered HTML over the chirp API.
+//!
+//! Layout:
+//! * [`client`]: [`ApiClient`], the site's only way to data. It speaks the
+//!   public HTTP API through a `tower::Service` — the API router itself in
+//!   the embedded process, a hyper client in the scaled topology — so the
+//!   site can never depend on the store directly.
+//! * [`pages`]: the pages people read (askama templates in `templates/`,
+//!   auto-escaped, so user text is never raw HTML).
+//! * [`forms`]: the POST handlers behind the forms; redirect on success,
+//!   re-show the page with the API's error message otherwise.
+//! * [`text`]: tweet text cut into escaped runs, `#tag` and `@name` links.
+//! * [`security`]: session and CSRF cookies, the CSRF check on every POST,
+//!   and the Content-Security-Policy and other headers on every response.
+//!
+//! [`router`] has no fallback, so `chirp serve` can merge it with the API
+//! router (whose fallback answers everything else).
+
+pub mod client;
+pub mod forms;
+pub mod pages;
+pub mod security;
+pub mod text;
+
+use axum::Router;
+use axum::extract::Request;
+use axum::http::header;
+use axum::middleware::{Next, from_fn};
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+
+pub use client::{ApiClient, ClientError};
+
+/// The site's one stylesheet, compiled in so the binary is self-contained.
+const STYLESHEET: &str = include_str!("../static/chirp.css");
+
+/// Settings of the web site.
+#[derive(Debug, Clone, Default)]
+pub struct WebConfig {
+    /// Mark cookies `Secure` (send only over HTTPS). Off by default so the
+    /// embedded process works on plain-HTTP localhost.
+    pub secure_cookies: bool,
+}
+
+/// What every handler gets.
+#[derive(Debug, Clone)]
+pub struct WebState {
+    pub api: ApiClient,
+    pub config: WebConfig,
+}
+
+/// The web site's routes, reaching data only through `api`.
+pub fn router(api: ApiClient, config: WebConfig) -> Router {
+    let secure = config.secure_cookies;
+    let state = WebState { api, config };
+    Router::new()
+        .route("/", get(pages::home))
+        .route("/public", get(pages::public))
+        .route("/tweets", post(forms::compose))
+        .route("/tweets/{id}", get(pages::tweet))
+        .route("/tweets/{id}/reply", post(forms::reply))
+        .route("/tweets/{id}/like", post(forms::like))
+        .route("/@{username}", get(pages::profile))
+        .route("/tags/{tag}", get(pages::hashtag))
+        .route("/signup", get(pages::signup).post(forms::signup))
+        .route("/login", get(pages::login).post(forms::login))
+        .route("/logout", post(forms::logout))
+        .route("/static/chirp.css", get(stylesheet))
+        .layer(from_fn(move |req: Request, next: Next| {
+            security::csrf(secure, req, next)
+        }))
+        .layer(from_fn(security::headers))
+        .with_state(state)
+}
+
+/// `/static/chirp.css`; shared caches may keep it for an hour.
+async fn stylesheet() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        STYLESHEET,
+    )
+}

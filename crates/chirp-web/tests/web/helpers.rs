@@ -1,0 +1,258 @@
+//! A test site (the real API behind the web router) and a tiny browser
+//! that keeps cookies and fills in the CSRF field like a real form would.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use chirp_api::likes::batcher::BatcherConfig;
+use chirp_api::likes::{Likes, LikesConfig};
+use chirp_api::metrics::Metrics;
+use chirp_api::requests::RequestLog;
+use chirp_api::{ApiConfig, AppState};
+use chirp_store::sql::PoolConfig;
+use chirp_store::{SqlStore, Store};
+use chirp_web::{ApiClient, WebConfig};
+use reqwest::header::{HeaderMap, LOCATION, SET_COOKIE};
+use serde_json::Value;
+
+/// The exact policy every page must send.
+pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
+img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+pub const PASSWORD: &str = "correct horse";
+
+/// A running site; `dir` holds the database, journal and request log.
+pub struct TestSite {
+    pub base: String,
+    pub _dir: tempfile::TempDir,
+}
+
+/// The API app on a fresh SQLite database, set up as `chirp serve` does.
+async fn api_app(dir: &tempfile::TempDir) -> axum::Router {
+    let url = format!("sqlite://{}", dir.path().join("chirp.db").display());
+    let store: Arc<dyn Store> = Arc::new(
+        SqlStore::connect(&url, &PoolConfig::default())
+            .await
+            .expect("connect to the test database"),
+    );
+    let metrics = Metrics::new();
+    let batcher = BatcherConfig {
+        journal: dir.path().join("likes.journal"),
+        ..BatcherConfig::default()
+    };
+    let likes = Likes::start(
+        LikesConfig::Batched(batcher),
+        store.clone(),
+        metrics.clone(),
+    )
+    .await
+    .expect("start the like service");
+    let requests =
+        RequestLog::create(&dir.path().join("requests.log"), "test".into()).expect("request log");
+    let state = AppState::new(store, ApiConfig::default(), likes, requests, metrics);
+    chirp_api::router(state)
+}
+
+/// Serves `app` on a random port; returns its base URL.
+async fn serve(app: axum::Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    format!("http://{addr}")
+}
+
+/// The embedded shape: web and API in one app, the site calling the API
+/// router in-process.
+pub async fn spawn() -> TestSite {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let api = api_app(&dir).await;
+    let web = chirp_web::router(ApiClient::in_process(api.clone()), WebConfig::default());
+    let base = serve(web.merge(api)).await;
+    TestSite { base, _dir: dir }
+}
+
+/// The scaled shape: the API on its own port, the site reaching it over HTTP.
+/// Returns the site and the API's base URL.
+pub async fn spawn_over_http() -> (TestSite, String) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let api_base = serve(api_app(&dir).await).await;
+    let client = ApiClient::over_http(&api_base).expect("API address");
+    let base = serve(chirp_web::router(client, WebConfig::default())).await;
+    (TestSite { base, _dir: dir }, api_base)
+}
+
+/// One HTTP answer, body as text.
+#[derive(Debug)]
+pub struct Page {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: String,
+}
+
+impl Page {
+    #[track_caller]
+    pub fn expect(self, status: u16) -> Self {
+        assert_eq!(self.status, status, "unexpected answer: {}", self.body);
+        self
+    }
+
+    pub fn header(&self, name: &str) -> &str {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+    }
+
+    /// The `Set-Cookie` line for `name`.
+    pub fn set_cookie(&self, name: &str) -> Option<String> {
+        self.headers
+            .get_all(SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|v| v.starts_with(&format!("{name}=")))
+            .map(str::to_owned)
+    }
+}
+
+/// A cookie-keeping client that does not follow redirects by itself, so
+/// tests see each 303 and every `Set-Cookie`.
+pub struct Browser {
+    base: String,
+    client: reqwest::Client,
+    jar: Mutex<BTreeMap<String, String>>,
+}
+
+impl Browser {
+    pub fn new(site: &TestSite) -> Self {
+        Self::at(&site.base)
+    }
+
+    pub fn at(base: &str) -> Self {
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client");
+        Self {
+            base: base.to_owned(),
+            client,
+            jar: Mutex::new(BTreeMap::new()),
+        }
+    }
+
+    /// This browser's CSRF cookie (set by its first page view).
+    pub fn csrf(&self) -> String {
+        self.cookie("chirp_csrf").expect("a CSRF cookie")
+    }
+
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        self.jar.lock().expect("jar").get(name).cloned()
+    }
+
+    async fn send(&self, req: reqwest::RequestBuilder) -> Page {
+        let cookies = {
+            let jar = self.jar.lock().expect("jar");
+            jar.iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join("; ")
+        };
+        let req = if cookies.is_empty() {
+            req
+        } else {
+            req.header(reqwest::header::COOKIE, cookies)
+        };
+        let resp = req.send().await.expect("request");
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        {
+            let mut jar = self.jar.lock().expect("jar");
+            for line in headers.get_all(SET_COOKIE).iter() {
+                let line = line.to_str().expect("ascii cookie");
+                let first = line.split(';').next().unwrap_or_default();
+                let (name, value) = first.split_once('=').expect("name=value");
+                if line.contains("Max-Age=0") || value.is_empty() {
+                    jar.remove(name);
+                } else {
+                    jar.insert(name.to_owned(), value.to_owned());
+                }
+            }
+        }
+        let body = resp.text().await.expect("body");
+        Page {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> Page {
+        self.send(self.client.get(format!("{}{path}", self.base)))
+            .await
+    }
+
+    /// Posts exactly `fields` as a form (no CSRF field added).
+    pub async fn post_raw(&self, path: &str, fields: &[(&str, &str)]) -> Page {
+        let body = serde_urlencoded::to_string(fields).expect("form");
+        let req = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header(
+                reqwest::header::CONTENT_TYPE,
+                "application/x-www-form-urlencoded",
+            )
+            .body(body);
+        self.send(req).await
+    }
+
+    /// Submits a form like a browser: with the CSRF field, following a 303.
+    pub async fn submit(&self, path: &str, fields: &[(&str, &str)]) -> Page {
+        if self.cookie("chirp_csrf").is_none() {
+            self.get("/login").await.expect(200);
+        }
+        let csrf = self.csrf();
+        let mut all = vec![("csrf", csrf.as_str())];
+        all.extend_from_slice(fields);
+        let page = self.post_raw(path, &all).await;
+        if page.status == 303 {
+            let to = page.header(LOCATION.as_str()).to_owned();
+            let to = to.split('#').next().unwrap_or_default().to_owned();
+            return self.get(&to).await;
+        }
+        page
+    }
+
+    pub async fn sign_up(&self, username: &str, display_name: &str) -> Page {
+        self.submit(
+            "/signup",
+            &[
+                ("username", username),
+                ("password", PASSWORD),
+                ("display_name", display_name),
+            ],
+        )
+        .await
+    }
+
+    pub async fn post_tweet(&self, text: &str) -> Page {
+        self.submit("/tweets", &[("text", text)]).await
+    }
+}
+
+/// Reads the API directly, to check what a page did (or did not) change.
+pub async fn api_get(base: &str, path: &str) -> Value {
+    reqwest::get(format!("{base}{path}"))
+        .await
+        .expect("API request")
+        .json()
+        .await
+        .expect("API JSON")
+}
+
+/// The id of the newest public tweet.
+pub async fn newest_tweet_id(base: &str) -> i64 {
+    api_get(base, "/api/tweets").await["items"][0]["id"]
+        .as_i64()
+        .expect("a tweet")
+}

@@ -1,0 +1,278 @@
+//! Every page renders, the main journey works, user text is escaped.
+
+use crate::helpers::{Browser, CSP, PASSWORD, api_get, newest_tweet_id, spawn, spawn_over_http};
+
+#[tokio::test]
+async fn every_page_answers_with_csp_and_nosniff() {
+    let site = spawn().await;
+    let alice = Browser::new(&site);
+    alice.sign_up("alice", "Alice").await.expect(200);
+    alice.post_tweet("hello #world").await.expect(200);
+    let id = newest_tweet_id(&site.base).await;
+    let visitor = Browser::new(&site);
+    let paths = [
+        "/".to_owned(),
+        "/public".to_owned(),
+        format!("/tweets/{id}"),
+        "/@alice".to_owned(),
+        "/tags/world".to_owned(),
+        "/signup".to_owned(),
+        "/login".to_owned(),
+        "/static/chirp.css".to_owned(),
+    ];
+    for who in [&alice, &visitor] {
+        for path in &paths {
+            let page = who.get(path).await;
+            assert_eq!(page.status, 200, "{path}: {}", page.body);
+            assert_eq!(page.header("content-security-policy"), CSP, "{path}");
+            assert_eq!(page.header("x-content-type-options"), "nosniff", "{path}");
+        }
+    }
+    let missing = visitor.get("/@nobody").await.expect(404);
+    assert_eq!(missing.header("content-security-policy"), CSP);
+    visitor.get("/tweets/999999").await.expect(404);
+}
+
+#[tokio::test]
+async fn sign_up_log_in_post_and_read_it_everywhere() {
+    let site = spawn().await;
+    let b = Browser::new(&site);
+    let home = b.sign_up("bob", "Bob").await.expect(200);
+    assert!(home.body.contains("@bob"), "signed in after sign-up");
+    let session = b.cookie("chirp_session").expect("session cookie");
+
+    let out = b.submit("/logout", &[]).await.expect(200);
+    assert!(
+        b.cookie("chirp_session").is_none(),
+        "logout drops the cookie"
+    );
+    assert!(out.body.contains("href=\"/login\""));
+    let revoked = reqwest::Client::new()
+        .get(format!("{}/api/me", site.base))
+        .bearer_auth(&session)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(revoked.status().as_u16(), 401, "logout revokes the token");
+
+    let csrf = {
+        b.get("/login").await.expect(200);
+        b.csrf()
+    };
+    let login = b
+        .post_raw(
+            "/login",
+            &[("csrf", &csrf), ("username", "bob"), ("password", PASSWORD)],
+        )
+        .await
+        .expect(303);
+    assert_ne!(b.csrf(), csrf, "login issues a new CSRF token");
+    let cookie = login
+        .set_cookie("chirp_session")
+        .expect("session cookie set");
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"));
+    assert!(!cookie.contains("Secure"), "plain HTTP by default");
+
+    let home = b.post_tweet("my first chirp").await.expect(200);
+    assert!(home.body.contains("my first chirp"), "on the home timeline");
+    assert!(
+        home.body.contains("action=\"/tweets\""),
+        "compose box shown"
+    );
+    let id = newest_tweet_id(&site.base).await;
+    let public = b.get("/public").await.expect(200);
+    assert!(public.body.contains("my first chirp"));
+    let page = b.get(&format!("/tweets/{id}")).await.expect(200);
+    assert!(page.body.contains("my first chirp"));
+    assert!(
+        page.body
+            .contains(&format!("action=\"/tweets/{id}/reply\""))
+    );
+
+    let after = b
+        .submit(
+            &format!("/tweets/{id}/reply"),
+            &[("text", "answering myself")],
+        )
+        .await
+        .expect(200);
+    assert!(
+        after.body.contains("answering myself"),
+        "reply on the tweet page"
+    );
+    let profile = b.get("/@bob").await.expect(200);
+    assert!(profile.body.contains("my first chirp") && profile.body.contains("Bob"));
+}
+
+#[tokio::test]
+async fn hostile_text_is_escaped_everywhere() {
+    let site = spawn().await;
+    let evil = "<script>alert(1)</script>";
+    // askama writes numeric entities; either spelling is safe.
+    let escaped = [
+        "&#60;script&#62;alert(1)&#60;/script&#62;",
+        "&lt;script&gt;alert(1)&lt;/script&gt;",
+    ];
+    let b = Browser::new(&site);
+    b.sign_up("mallory", evil).await.expect(200);
+    b.post_tweet(evil).await.expect(200);
+    let id = newest_tweet_id(&site.base).await;
+    for path in [
+        "/".to_owned(),
+        "/public".to_owned(),
+        format!("/tweets/{id}"),
+        "/@mallory".to_owned(),
+    ] {
+        let page = b.get(&path).await.expect(200);
+        assert!(
+            !page.body.contains("<script"),
+            "{path} has raw script: {}",
+            page.body
+        );
+        let shown = escaped
+            .iter()
+            .map(|e| page.body.matches(e).count())
+            .sum::<usize>();
+        assert!(
+            shown >= 2,
+            "{path} lost the text or the name: {}",
+            page.body
+        );
+    }
+}
+
+#[tokio::test]
+async fn hashtags_and_mentions_are_links() {
+    let site = spawn().await;
+    let b = Browser::new(&site);
+    b.sign_up("heidi", "").await.expect(200);
+    b.post_tweet("loving #Rust, thanks @heidi")
+        .await
+        .expect(200);
+    let page = b.get("/public").await.expect(200);
+    assert!(
+        page.body.contains("<a href=\"/tags/rust\">#Rust</a>"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("<a href=\"/@heidi\">@heidi</a>"));
+    let tag = b.get("/tags/RUST").await.expect(200);
+    assert!(tag.body.contains("#rust") && tag.body.contains("thanks"));
+    let none = b.get("/tags/other").await.expect(200);
+    assert!(!none.body.contains("thanks"));
+    b.get("/tags/no%20such").await.expect(404);
+}
+
+#[tokio::test]
+async fn the_like_form_adds_one_and_goes_back() {
+    let site = spawn().await;
+    let b = Browser::new(&site);
+    b.sign_up("carol", "").await.expect(200);
+    b.post_tweet("like me").await.expect(200);
+    let id = newest_tweet_id(&site.base).await;
+    b.get("/public").await.expect(200);
+    let csrf = b.csrf();
+    let path = format!("/tweets/{id}/like");
+    let back = b
+        .post_raw(&path, &[("csrf", &csrf), ("next", "/public")])
+        .await
+        .expect(303);
+    assert_eq!(back.header("location"), format!("/public#t{id}"));
+    let page = b.submit(&path, &[("next", "/public")]).await.expect(200);
+    assert!(
+        page.body.contains(&format!("id=\"likes-{id}\">2<")),
+        "{}",
+        page.body
+    );
+    let tweet = api_get(&site.base, &format!("/api/tweets/{id}")).await;
+    assert_eq!(tweet["like_count"], 2);
+    let offsite = b
+        .post_raw(&path, &[("csrf", &csrf), ("next", "//evil.example")])
+        .await
+        .expect(303);
+    assert_eq!(offsite.header("location"), format!("/tweets/{id}#t{id}"));
+}
+
+#[tokio::test]
+async fn logged_out_home_shows_the_public_timeline() {
+    let site = spawn().await;
+    let author = Browser::new(&site);
+    author.sign_up("dave", "Dave").await.expect(200);
+    author.post_tweet("for everyone").await.expect(200);
+    let page = Browser::new(&site).get("/").await.expect(200);
+    assert!(page.body.contains("for everyone"));
+    assert!(!page.body.contains("action=\"/tweets\""), "no compose box");
+    assert!(page.body.contains("href=\"/login\""));
+}
+
+#[tokio::test]
+async fn api_errors_are_shown_on_the_form() {
+    let site = spawn().await;
+    let b = Browser::new(&site);
+    b.sign_up("erin", "").await.expect(200);
+    let again = Browser::new(&site);
+    let taken = again.sign_up("ERIN", "").await.expect(409);
+    assert!(taken.body.contains("class=\"error\""), "{}", taken.body);
+    assert!(
+        taken.body.contains("value=\"ERIN\""),
+        "the form keeps its input"
+    );
+    let bad = again
+        .submit(
+            "/login",
+            &[("username", "erin"), ("password", "wrong password")],
+        )
+        .await
+        .expect(401);
+    assert!(bad.body.contains("class=\"error\""));
+    let long = "x".repeat(300);
+    let too_long = b.post_tweet(&long).await;
+    assert!(
+        too_long.status == 400 || too_long.status == 422,
+        "{}",
+        too_long.status
+    );
+    assert!(too_long.body.contains("class=\"error\"") && too_long.body.contains(&long));
+}
+
+#[tokio::test]
+async fn the_site_also_reaches_the_api_over_http() {
+    let (site, api) = spawn_over_http().await;
+    let b = Browser::new(&site);
+    b.sign_up("frank", "Frank").await.expect(200);
+    b.post_tweet("sent over the wire").await.expect(200);
+    let id = newest_tweet_id(&api).await;
+    let page = Browser::new(&site)
+        .get(&format!("/tweets/{id}"))
+        .await
+        .expect(200);
+    assert!(page.body.contains("sent over the wire"));
+}
+
+#[tokio::test]
+async fn long_timelines_page_back_with_older_links() {
+    let site = spawn().await;
+    let b = Browser::new(&site);
+    b.sign_up("ivan", "").await.expect(200);
+    for i in 0..21 {
+        b.post_tweet(&format!("chirp number {i}."))
+            .await
+            .expect(200);
+    }
+    for path in ["/", "/public", "/@ivan"] {
+        let first = b.get(path).await.expect(200);
+        assert!(first.body.contains("chirp number 20."));
+        assert!(!first.body.contains("chirp number 0."), "{path}: 20 a page");
+        let href = first
+            .body
+            .split("class=\"button\" href=\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .expect("an Older link")
+            .replace("&#38;", "&")
+            .replace("&amp;", "&");
+        let older = b.get(&href).await.expect(200);
+        assert!(older.body.contains("chirp number 0."), "{path} → {href}");
+        assert!(!older.body.contains("chirp number 20."));
+    }
+}
