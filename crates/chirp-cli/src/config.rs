@@ -46,13 +46,28 @@ pub struct WebArgs {
     #[arg(long, env = "CHIRP_API")]
     pub api: String,
 
-    /// Mark cookies Secure (only sent over HTTPS): turn on behind TLS.
+    #[command(flatten)]
+    pub site: SiteArgs,
+}
+
+/// The web site's settings, shared by `chirp serve` and `chirp web`.
+#[derive(Debug, Clone, Args)]
+pub struct SiteArgs {
+    /// Mark the web site's cookies Secure (only sent over HTTPS): turn on behind TLS.
     #[arg(
         long = "secure-cookies",
         env = "CHIRP_SECURE_COOKIES",
         default_value = "off"
     )]
     pub secure_cookies: Switch,
+}
+
+impl SiteArgs {
+    pub fn config(&self) -> chirp_web::WebConfig {
+        chirp_web::WebConfig {
+            secure_cookies: self.secure_cookies.on(),
+        }
+    }
 }
 
 /// Settings of `chirp cache`.
@@ -137,13 +152,8 @@ pub struct ServeArgs {
     )]
     pub response_cache: Switch,
 
-    /// Mark the web site's cookies Secure (only sent over HTTPS): turn on behind TLS.
-    #[arg(
-        long = "secure-cookies",
-        env = "CHIRP_SECURE_COOKIES",
-        default_value = "off"
-    )]
-    pub secure_cookies: Switch,
+    #[command(flatten)]
+    pub site: SiteArgs,
 }
 
 /// The read cache between the API and the database (SPEC §1.4).

@@ -23,12 +23,7 @@ use crate::config::{CacheArgs, ServeArgs, WebArgs};
 pub async fn web(args: WebArgs) -> anyhow::Result<()> {
     let api = chirp_web::ApiClient::over_http(&args.api)
         .map_err(|e| anyhow::anyhow!("CHIRP_API {:?}: {e}", args.api))?;
-    let app = chirp_web::router(
-        api,
-        chirp_web::WebConfig {
-            secure_cookies: args.secure_cookies.on(),
-        },
-    );
+    let app = chirp_web::router(api, args.site.config());
     let listener = TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("cannot listen on {} (CHIRP_LISTEN)", args.listen))?;
@@ -166,9 +161,7 @@ pub async fn serve(args: ServeArgs, shape: Shape) -> anyhow::Result<()> {
         // response cache) an API client would, never through the store.
         let web = chirp_web::router(
             chirp_web::ApiClient::in_process(app.clone()),
-            chirp_web::WebConfig {
-                secure_cookies: args.secure_cookies.on(),
-            },
+            args.site.config(),
         );
         app = web.merge(app);
     }
