@@ -11,7 +11,7 @@ use std::convert::Infallible;
 
 use axum::body::{Body, Bytes};
 use axum::http::{HeaderValue, Method, Request, Response, StatusCode, Uri, header};
-use chirp_core::model::{Account, Tweet};
+use chirp_core::model::{Account, Category, FollowState, HashtagCount, Tweet};
 use chirp_core::page::Paged;
 use http_body_util::BodyExt;
 use serde::de::DeserializeOwned;
@@ -48,6 +48,16 @@ impl ClientError {
         }
     }
 
+    /// A refusal the site decides itself, shaped like the API's.
+    pub fn forbidden(message: &str) -> Self {
+        Self::Api {
+            status: StatusCode::FORBIDDEN,
+            code: "forbidden".into(),
+            message: message.into(),
+            field: None,
+        }
+    }
+
     /// Whether the API said "not logged in" (an expired or revoked session).
     pub fn is_unauthorized(&self) -> bool {
         self.status() == StatusCode::UNAUTHORIZED
@@ -79,6 +89,12 @@ pub struct Session {
 pub struct LikeCount {
     pub tweet_id: i64,
     pub like_count: i64,
+}
+
+/// Whether the signed-in account follows another.
+#[derive(Debug, Clone, Deserialize)]
+struct FollowStatus {
+    state: Option<FollowState>,
 }
 
 /// Anything that answers API requests: the API router, or an HTTP client.
@@ -301,23 +317,173 @@ impl ApiClient {
             .map(|_| ())
     }
 
+    /// Posts a tweet, a reply when `reply_to` is set, in `category` if given.
     pub async fn post_tweet(
         &self,
         token: &str,
         text: &str,
         reply_to: Option<i64>,
+        category: Option<&str>,
     ) -> Result<Tweet, ClientError> {
-        let body = match reply_to {
-            Some(id) => json!({"text": text, "reply_to": id}),
-            None => json!({"text": text}),
-        };
+        let mut body = json!({"text": text});
+        if let Some(id) = reply_to {
+            body["reply_to"] = json!(id);
+        }
+        if let Some(slug) = category {
+            body["category"] = json!(slug);
+        }
         self.json(Method::POST, "/api/tweets", Some(token), Some(body))
             .await
+    }
+
+    /// Replaces a tweet's text; the API refuses anyone but its author.
+    pub async fn edit_tweet(&self, token: &str, id: i64, text: &str) -> Result<Tweet, ClientError> {
+        let path = format!("/api/tweets/{id}");
+        let body = json!({ "text": text });
+        self.json(Method::PATCH, &path, Some(token), Some(body))
+            .await
+    }
+
+    /// Deletes a tweet; the API refuses anyone but its author.
+    pub async fn delete_tweet(&self, token: &str, id: i64) -> Result<(), ClientError> {
+        let path = format!("/api/tweets/{id}");
+        self.call(Method::DELETE, &path, Some(token), None)
+            .await
+            .map(|_| ())
+    }
+
+    /// Changes the signed-in account's display name and bio.
+    pub async fn update_profile(
+        &self,
+        token: &str,
+        display_name: &str,
+        bio: &str,
+    ) -> Result<Account, ClientError> {
+        let body = json!({"display_name": display_name, "bio": bio});
+        self.json(Method::PATCH, "/api/me", Some(token), Some(body))
+            .await
+    }
+
+    /// Whether the signed-in account follows `username` (validated), or
+    /// has asked to.
+    pub async fn follow_state(
+        &self,
+        token: &str,
+        username: &str,
+    ) -> Result<Option<FollowState>, ClientError> {
+        let path = format!("/api/accounts/{username}/follow");
+        let status: FollowStatus = self.json(Method::GET, &path, Some(token), None).await?;
+        Ok(status.state)
+    }
+
+    pub async fn follow(&self, token: &str, username: &str) -> Result<(), ClientError> {
+        let path = format!("/api/accounts/{username}/follow");
+        self.call(Method::POST, &path, Some(token), None)
+            .await
+            .map(|_| ())
+    }
+
+    pub async fn unfollow(&self, token: &str, username: &str) -> Result<(), ClientError> {
+        let path = format!("/api/accounts/{username}/follow");
+        self.call(Method::DELETE, &path, Some(token), None)
+            .await
+            .map(|_| ())
+    }
+
+    /// Accounts following `username` (validated), or followed by it.
+    pub async fn follow_list(
+        &self,
+        username: &str,
+        list: FollowList,
+        cursor: Option<&str>,
+    ) -> Result<Paged<Account>, ClientError> {
+        let path = with_cursor(
+            format!("/api/accounts/{username}/{}", list.as_str()),
+            cursor,
+        )?;
+        self.json(Method::GET, &path, None, None).await
+    }
+
+    /// Full-text search of tweets.
+    pub async fn search_tweets(
+        &self,
+        q: &str,
+        cursor: Option<&str>,
+    ) -> Result<Paged<Tweet>, ClientError> {
+        let path = with_cursor(format!("/api/tweets?{}", query("q", q)?), cursor)?;
+        self.json(Method::GET, &path, None, None).await
+    }
+
+    /// Accounts whose name matches `q`.
+    pub async fn search_accounts(
+        &self,
+        q: &str,
+        cursor: Option<&str>,
+    ) -> Result<Paged<Account>, ClientError> {
+        let path = with_cursor(format!("/api/accounts?{}", query("q", q)?), cursor)?;
+        self.json(Method::GET, &path, None, None).await
+    }
+
+    /// Hashtags starting with `prefix`, most used first.
+    pub async fn hashtags(&self, prefix: &str) -> Result<Paged<HashtagCount>, ClientError> {
+        let path = format!("/api/hashtags?{}&limit=10", query("q", prefix)?);
+        self.json(Method::GET, &path, None, None).await
+    }
+
+    /// Every category, newest first (one page of up to 100).
+    pub async fn categories(&self) -> Result<Paged<Category>, ClientError> {
+        self.json(Method::GET, "/api/categories?limit=100", None, None)
+            .await
+    }
+
+    /// Starts a category.
+    pub async fn create_category(
+        &self,
+        token: &str,
+        slug: &str,
+        name: &str,
+        description: &str,
+    ) -> Result<Category, ClientError> {
+        let body = json!({"slug": slug, "name": name, "description": description});
+        self.json(Method::POST, "/api/categories", Some(token), Some(body))
+            .await
+    }
+
+    /// One category; `slug` must already be validated.
+    pub async fn category(&self, slug: &str) -> Result<Category, ClientError> {
+        let path = format!("/api/categories/{slug}");
+        self.json(Method::GET, &path, None, None).await
+    }
+
+    /// Newest tweets posted in the category `slug`.
+    pub async fn category_tweets(
+        &self,
+        slug: &str,
+        cursor: Option<&str>,
+    ) -> Result<Paged<Tweet>, ClientError> {
+        let path = with_cursor(format!("/api/tweets?{}", query("category", slug)?), cursor)?;
+        self.json(Method::GET, &path, None, None).await
     }
 
     pub async fn like(&self, id: i64) -> Result<LikeCount, ClientError> {
         let path = format!("/api/tweets/{id}/likes");
         self.json(Method::POST, &path, None, None).await
+    }
+}
+
+/// The two lists of the social graph.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FollowList {
+    Followers,
+    Following,
+}
+
+impl FollowList {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Followers => "followers",
+            Self::Following => "following",
+        }
     }
 }
 

@@ -4,13 +4,16 @@
 
 use axum::Form;
 use axum::extract::{Path, State};
-use axum::http::header;
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{AppendHeaders, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use crate::WebState;
 use crate::client::ClientError;
-use crate::pages::{self, LoginPage, SignupPage, Visitor};
+use crate::pages::accounts::{LoginPage, SignupPage, render_settings};
+use crate::pages::timelines::{CategoryFields, render_categories, render_category, render_home};
+use crate::pages::tweets::{render_edit, render_tweet};
+use crate::pages::{self, Visitor, valid_slug, valid_username};
 use crate::security::{CSRF_COOKIE, CSRF_MAX_AGE, SESSION_COOKIE, random_token, set_cookie};
 
 /// How long the browser keeps the session cookie; the API's own session
@@ -22,18 +25,34 @@ pub struct TextForm {
     text: String,
 }
 
-/// `POST /tweets`: posts from the compose box on `/`.
+#[derive(Deserialize)]
+pub struct ComposeForm {
+    text: String,
+    /// Set by the compose box of a category page.
+    #[serde(default)]
+    category: String,
+}
+
+/// `POST /tweets`: posts from the compose box on `/` or on `/c/{slug}`,
+/// then goes back there.
 pub async fn compose(
     State(state): State<WebState>,
     v: Visitor,
-    Form(f): Form<TextForm>,
+    Form(f): Form<ComposeForm>,
 ) -> Response {
     let Some(token) = v.token.clone() else {
         return Redirect::to("/login").into_response();
     };
-    match state.api.post_tweet(&token, &f.text, None).await {
-        Ok(_) => Redirect::to("/").into_response(),
-        Err(e) => pages::render_home(&state, v, Some(e), f.text, None).await,
+    let category = Some(f.category.as_str()).filter(|c| valid_slug(c));
+    match state.api.post_tweet(&token, &f.text, None, category).await {
+        Ok(_) => match category {
+            Some(slug) => Redirect::to(&format!("/c/{slug}")).into_response(),
+            None => Redirect::to("/").into_response(),
+        },
+        Err(e) => match category {
+            Some(slug) => render_category(&state, v, slug, Some(e), f.text, None).await,
+            None => render_home(&state, v, Some(e), f.text, None).await,
+        },
     }
 }
 
@@ -47,9 +66,36 @@ pub async fn reply(
     let Some(token) = v.token.clone() else {
         return Redirect::to("/login").into_response();
     };
-    match state.api.post_tweet(&token, &f.text, Some(id)).await {
+    match state.api.post_tweet(&token, &f.text, Some(id), None).await {
         Ok(_) => Redirect::to(&format!("/tweets/{id}")).into_response(),
-        Err(e) => pages::render_tweet(&state, v, id, Some(e), f.text).await,
+        Err(e) => render_tweet(&state, v, id, Some(e), f.text).await,
+    }
+}
+
+/// `POST /tweets/{id}/edit`: saves the author's new text.
+pub async fn edit(
+    State(state): State<WebState>,
+    v: Visitor,
+    Path(id): Path<i64>,
+    Form(f): Form<TextForm>,
+) -> Response {
+    let Some(token) = v.token.clone() else {
+        return Redirect::to("/login").into_response();
+    };
+    match state.api.edit_tweet(&token, id, &f.text).await {
+        Ok(_) => Redirect::to(&format!("/tweets/{id}")).into_response(),
+        Err(e) => render_edit(v, id, Some(e), f.text),
+    }
+}
+
+/// `POST /tweets/{id}/delete`: deletes after the confirmation page.
+pub async fn delete(State(state): State<WebState>, v: Visitor, Path(id): Path<i64>) -> Response {
+    let Some(token) = v.token.clone() else {
+        return Redirect::to("/login").into_response();
+    };
+    match state.api.delete_tweet(&token, id).await {
+        Ok(()) => Redirect::to("/").into_response(),
+        Err(e) => pages::error_page(v.chrome, &e),
     }
 }
 
@@ -59,13 +105,33 @@ pub struct LikeForm {
 }
 
 /// `POST /tweets/{id}/like`: +1, then back to the page the button was on.
+/// The page's script asks for JSON instead and updates the count in place.
 pub async fn like(
     State(state): State<WebState>,
     v: Visitor,
+    headers: HeaderMap,
     Path(id): Path<i64>,
     Form(f): Form<LikeForm>,
 ) -> Response {
-    if let Err(e) = state.api.like(id).await {
+    let wants_json = headers
+        .get(header::ACCEPT)
+        .and_then(|a| a.to_str().ok())
+        .is_some_and(|a| a.contains("application/json"));
+    let liked = state.api.like(id).await;
+    if wants_json {
+        return match liked {
+            Ok(count) => axum::Json(serde_json::json!({
+                "tweet_id": count.tweet_id,
+                "like_count": count.like_count,
+            }))
+            .into_response(),
+            Err(e) => {
+                let body = serde_json::json!({"error": {"message": e.to_string()}});
+                (e.status(), axum::Json(body)).into_response()
+            }
+        };
+    }
+    if let Err(e) = liked {
         return pages::error_page(v.chrome, &e);
     }
     let back = f
@@ -169,6 +235,91 @@ pub async fn logout(State(state): State<WebState>, v: Visitor) -> Response {
     }
     let cookie = set_cookie(SESSION_COOKIE, "", 0, state.config.secure_cookies);
     ([(header::SET_COOKIE, cookie)], Redirect::to("/")).into_response()
+}
+
+#[derive(Deserialize)]
+pub struct FollowForm {
+    /// `follow` or `unfollow`.
+    action: String,
+}
+
+/// `POST /@{username}/follow`: the profile's Follow / Unfollow button.
+pub async fn follow(
+    State(state): State<WebState>,
+    v: Visitor,
+    Path(username): Path<String>,
+    Form(f): Form<FollowForm>,
+) -> Response {
+    let Some(token) = v.token.clone() else {
+        return Redirect::to("/login").into_response();
+    };
+    if !valid_username(&username) {
+        return pages::not_found(v.chrome);
+    }
+    let done = match f.action.as_str() {
+        "follow" => state.api.follow(&token, &username).await,
+        "unfollow" => state.api.unfollow(&token, &username).await,
+        _ => {
+            let e = ClientError::Api {
+                status: StatusCode::UNPROCESSABLE_ENTITY,
+                code: "validation_failed".into(),
+                message: "action must be follow or unfollow".into(),
+                field: Some("action".into()),
+            };
+            return pages::error_page(v.chrome, &e);
+        }
+    };
+    match done {
+        Ok(()) => Redirect::to(&format!("/@{username}")).into_response(),
+        Err(e) => pages::error_page(v.chrome, &e),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct SettingsForm {
+    #[serde(default)]
+    display_name: String,
+    #[serde(default)]
+    bio: String,
+}
+
+/// `POST /settings`: saves display name and bio.
+pub async fn settings(
+    State(state): State<WebState>,
+    v: Visitor,
+    Form(f): Form<SettingsForm>,
+) -> Response {
+    let Some(token) = v.token.clone() else {
+        return Redirect::to("/login").into_response();
+    };
+    match state
+        .api
+        .update_profile(&token, &f.display_name, &f.bio)
+        .await
+    {
+        Ok(_) => Redirect::to("/settings?saved=1").into_response(),
+        Err(e) => render_settings(v, Some(e), f.display_name, f.bio, false),
+    }
+}
+
+/// `POST /c`: starts a category, then opens it.
+pub async fn create_category(
+    State(state): State<WebState>,
+    v: Visitor,
+    Form(f): Form<CategoryFields>,
+) -> Response {
+    let Some(token) = v.token.clone() else {
+        return Redirect::to("/login").into_response();
+    };
+    let slug = f.slug.trim().to_owned();
+    match state
+        .api
+        .create_category(&token, &slug, f.name.trim(), f.description.trim())
+        .await
+    {
+        Ok(c) => Redirect::to(&format!("/c/{}", c.slug)).into_response(),
+        Err(e) => render_categories(&state, v, Some(e), f).await,
+    }
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@
 //!   the embedded process, a hyper client in the scaled topology — so the
 //!   site can never depend on the store directly.
 //! * [`pages`]: the pages people read (askama templates in `templates/`,
-//!   auto-escaped, so user text is never raw HTML).
+//!   auto-escaped, so user text is never raw HTML), one module per area.
 //! * [`forms`]: the POST handlers behind the forms; redirect on success,
 //!   re-show the page with the API's error message otherwise.
 //! * [`text`]: tweet text cut into escaped runs, `#tag` and `@name` links.
@@ -33,6 +33,9 @@ pub use client::{ApiClient, ClientError};
 
 /// The site's one stylesheet, compiled in so the binary is self-contained.
 const STYLESHEET: &str = include_str!("../static/chirp.css");
+/// The site's one script: likes in place and the character counter. Every
+/// page works without it.
+const SCRIPT: &str = include_str!("../static/chirp.js");
 
 /// Settings of the web site.
 #[derive(Debug, Clone, Default)]
@@ -53,19 +56,36 @@ pub struct WebState {
 pub fn router(api: ApiClient, config: WebConfig) -> Router {
     let secure = config.secure_cookies;
     let state = WebState { api, config };
+    use pages::{accounts, search, timelines, tweets};
     Router::new()
-        .route("/", get(pages::home))
-        .route("/public", get(pages::public))
+        .route("/", get(timelines::home))
+        .route("/public", get(timelines::public))
+        .route("/tags/{tag}", get(timelines::hashtag))
+        .route(
+            "/c",
+            get(timelines::categories).post(forms::create_category),
+        )
+        .route("/c/{slug}", get(timelines::category))
+        .route("/search", get(search::search))
         .route("/tweets", post(forms::compose))
-        .route("/tweets/{id}", get(pages::tweet))
+        .route("/tweets/{id}", get(tweets::tweet))
         .route("/tweets/{id}/reply", post(forms::reply))
         .route("/tweets/{id}/like", post(forms::like))
-        .route("/@{username}", get(pages::profile))
-        .route("/tags/{tag}", get(pages::hashtag))
-        .route("/signup", get(pages::signup).post(forms::signup))
-        .route("/login", get(pages::login).post(forms::login))
+        .route("/tweets/{id}/edit", get(tweets::edit).post(forms::edit))
+        .route(
+            "/tweets/{id}/delete",
+            get(tweets::delete).post(forms::delete),
+        )
+        .route("/@{username}", get(accounts::profile))
+        .route("/@{username}/followers", get(accounts::followers))
+        .route("/@{username}/following", get(accounts::following))
+        .route("/@{username}/follow", post(forms::follow))
+        .route("/settings", get(accounts::settings).post(forms::settings))
+        .route("/signup", get(accounts::signup).post(forms::signup))
+        .route("/login", get(accounts::login).post(forms::login))
         .route("/logout", post(forms::logout))
         .route("/static/chirp.css", get(stylesheet))
+        .route("/static/chirp.js", get(script))
         .layer(from_fn(move |req: Request, next: Next| {
             security::csrf(secure, req, next)
         }))
@@ -75,11 +95,20 @@ pub fn router(api: ApiClient, config: WebConfig) -> Router {
 
 /// `/static/chirp.css`; shared caches may keep it for an hour.
 async fn stylesheet() -> impl IntoResponse {
+    static_file("text/css; charset=utf-8", STYLESHEET)
+}
+
+/// `/static/chirp.js`; shared caches may keep it for an hour.
+async fn script() -> impl IntoResponse {
+    static_file("text/javascript; charset=utf-8", SCRIPT)
+}
+
+fn static_file(content_type: &'static str, body: &'static str) -> impl IntoResponse {
     (
         [
-            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CONTENT_TYPE, content_type),
             (header::CACHE_CONTROL, "public, max-age=3600"),
         ],
-        STYLESHEET,
+        body,
     )
 }

@@ -18,7 +18,7 @@ use crate::{ApiError, ApiResult};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(follow, unfollow))
+        .routes(routes!(follow_status, follow, unfollow))
         .routes(routes!(followers))
         .routes(routes!(following))
 }
@@ -27,6 +27,32 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct FollowBody {
     pub state: FollowState,
+}
+
+/// Where the logged-in account's follow of this one stands; `state` is
+/// null when it does not follow it. Lets a page show Follow or Unfollow.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FollowStatus {
+    pub state: Option<FollowState>,
+}
+
+/// Whether you follow an account (or have asked to).
+#[utoipa::path(get, path = "/api/accounts/{username}/follow", tag = "social",
+    params(("username" = String, Path)),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = FollowStatus),
+        (status = 401, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+    ))]
+async fn follow_status(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path(username): Path<String>,
+) -> ApiResult<Json<FollowStatus>> {
+    let target = find_account(&state, &username).await?;
+    let state = state.store.follow_state(me.id, target.id).await?;
+    Ok(Json(FollowStatus { state }))
 }
 
 /// Follows an account. Following a protected account makes a request it

@@ -23,11 +23,27 @@ async fn follow(app: &TestApp, token: &str, username: &str) -> crate::helpers::R
     .await
 }
 
+/// What `GET /api/accounts/{username}/follow` says for `token`.
+async fn follow_status(app: &TestApp, token: &str, username: &str) -> serde_json::Value {
+    app.get_as(token, &format!("/api/accounts/{username}/follow"))
+        .await
+        .expect(200)
+        .body
+}
+
 async fn following_updates_both_accounts(app: TestApp) {
     let alice = app.user("alice").await;
     app.register("bob").await;
+    assert_eq!(
+        follow_status(&app, &alice, "bob").await,
+        json!({"state": null})
+    );
     let reply = follow(&app, &alice, "bob").await.expect(200);
     assert_eq!(reply.body, json!({"state": "following"}));
+    assert_eq!(
+        follow_status(&app, &alice, "Bob").await,
+        json!({"state": "following"})
+    );
     assert_eq!(counts(&app, "alice").await, (0, 1));
     assert_eq!(counts(&app, "bob").await, (1, 0));
     // Following again changes nothing.
@@ -73,6 +89,10 @@ async fn unfollowing_restores_the_counters(app: TestApp) {
         .await
         .expect(204);
     assert!(reply.body.is_null());
+    assert_eq!(
+        follow_status(&app, &alice, "bob").await,
+        json!({"state": null})
+    );
     assert_eq!(counts(&app, "alice").await, (0, 0));
     assert_eq!(counts(&app, "bob").await, (0, 0));
     assert!(
@@ -102,6 +122,9 @@ async fn unknown_accounts_cannot_be_followed(app: TestApp) {
         app.delete(&format!("/api/accounts/{name}/follow"), &alice)
             .await
             .expect_error(404, "not_found");
+        app.get_as(&alice, &format!("/api/accounts/{name}/follow"))
+            .await
+            .expect_error(404, "not_found");
     }
     assert_eq!(counts(&app, "alice").await, (0, 0));
 }
@@ -112,6 +135,9 @@ async fn the_graph_needs_a_login(app: TestApp) {
         .await
         .expect_error(401, "unauthorized");
     app.call(Method::DELETE, "/api/accounts/bob/follow", None, None)
+        .await
+        .expect_error(401, "unauthorized");
+    app.get("/api/accounts/bob/follow")
         .await
         .expect_error(401, "unauthorized");
     app.get("/api/timelines/home")

@@ -256,3 +256,12 @@ pub async fn newest_tweet_id(base: &str) -> i64 {
         .as_i64()
         .expect("a tweet")
 }
+
+/// `text` as askama escapes it (numeric entities), to find it in a page.
+pub fn escaped(text: &str) -> String {
+    text.replace('&', "&#38;")
+        .replace('<', "&#60;")
+        .replace('>', "&#62;")
+        .replace('"', "&#34;")
+        .replace('\'', "&#39;")
+}

@@ -9,16 +9,27 @@ async fn every_page_answers_with_csp_and_nosniff() {
     alice.sign_up("alice", "Alice").await.expect(200);
     alice.post_tweet("hello #world").await.expect(200);
     let id = newest_tweet_id(&site.base).await;
+    alice
+        .submit("/c", &[("slug", "news"), ("name", "News")])
+        .await
+        .expect(200);
     let visitor = Browser::new(&site);
     let paths = [
         "/".to_owned(),
         "/public".to_owned(),
         format!("/tweets/{id}"),
         "/@alice".to_owned(),
+        "/@alice/followers".to_owned(),
+        "/@alice/following".to_owned(),
         "/tags/world".to_owned(),
+        "/c".to_owned(),
+        "/c/news".to_owned(),
+        "/search".to_owned(),
+        "/search?q=hello".to_owned(),
         "/signup".to_owned(),
         "/login".to_owned(),
         "/static/chirp.css".to_owned(),
+        "/static/chirp.js".to_owned(),
     ];
     for who in [&alice, &visitor] {
         for path in &paths {
@@ -28,9 +39,28 @@ async fn every_page_answers_with_csp_and_nosniff() {
             assert_eq!(page.header("x-content-type-options"), "nosniff", "{path}");
         }
     }
-    let missing = visitor.get("/@nobody").await.expect(404);
-    assert_eq!(missing.header("content-security-policy"), CSP);
-    visitor.get("/tweets/999999").await.expect(404);
+    // Pages of your own: yours when logged in, the log-in page otherwise.
+    for path in [
+        "/settings".to_owned(),
+        format!("/tweets/{id}/edit"),
+        format!("/tweets/{id}/delete"),
+    ] {
+        let page = alice.get(&path).await.expect(200);
+        assert_eq!(page.header("content-security-policy"), CSP, "{path}");
+        let away = visitor.get(&path).await.expect(303);
+        assert_eq!(away.header("location"), "/login", "{path}");
+    }
+    for path in [
+        "/@nobody",
+        "/@nobody/followers",
+        "/tweets/999999",
+        "/c/nothing",
+        "/c/Not%20A%20Slug",
+        "/tags/a%20b",
+    ] {
+        let missing = visitor.get(path).await.expect(404);
+        assert_eq!(missing.header("content-security-policy"), CSP, "{path}");
+    }
 }
 
 #[tokio::test]
@@ -104,6 +134,9 @@ async fn sign_up_log_in_post_and_read_it_everywhere() {
     assert!(profile.body.contains("my first chirp") && profile.body.contains("Bob"));
 }
 
+/// The site's only script element.
+const OUR_SCRIPT: &str = r#"<script src="/static/chirp.js" defer></script>"#;
+
 #[tokio::test]
 async fn hostile_text_is_escaped_everywhere() {
     let site = spawn().await;
@@ -117,24 +150,40 @@ async fn hostile_text_is_escaped_everywhere() {
     b.sign_up("mallory", evil).await.expect(200);
     b.post_tweet(evil).await.expect(200);
     let id = newest_tweet_id(&site.base).await;
+    b.submit(&format!("/tweets/{id}/reply"), &[("text", evil)])
+        .await
+        .expect(200);
     for path in [
         "/".to_owned(),
         "/public".to_owned(),
         format!("/tweets/{id}"),
+        format!("/tweets/{id}/edit"),
+        format!("/tweets/{id}/delete"),
         "/@mallory".to_owned(),
+        "/search?q=alert".to_owned(),
+        "/settings".to_owned(),
     ] {
         let page = b.get(&path).await.expect(200);
-        assert!(
-            !page.body.contains("<script"),
-            "{path} has raw script: {}",
+        // The one script element is our own, loaded from /static.
+        assert_eq!(
+            page.body.matches("<script").count(),
+            1,
+            "{path} has a raw script: {}",
             page.body
         );
+        assert!(page.body.contains(OUR_SCRIPT), "{path}");
         let shown = escaped
             .iter()
             .map(|e| page.body.matches(e).count())
             .sum::<usize>();
+        // The edit form holds only the text, settings only the name.
+        let expected = if path.ends_with("/edit") || path == "/settings" {
+            1
+        } else {
+            2
+        };
         assert!(
-            shown >= 2,
+            shown >= expected,
             "{path} lost the text or the name: {}",
             page.body
         );

@@ -1,0 +1,146 @@
+//! The pages people read: one askama template per page, filled from the
+//! API. This module holds what every page shares (who is looking, error
+//! pages); the pages themselves live in one module per area of the site.
+
+pub mod accounts;
+pub mod search;
+pub mod timelines;
+pub mod tweets;
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::FromRequestParts;
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
+use chirp_core::model::{Account, Tweet};
+
+use crate::WebState;
+use crate::client::ClientError;
+use crate::security::{CsrfToken, SESSION_COOKIE, cookie};
+
+/// Who is looking at a page, and what every page's layout needs.
+#[derive(Debug, Clone)]
+pub struct Chrome {
+    /// The signed-in account, if the session cookie is still valid.
+    pub me: Option<Account>,
+    /// This browser's CSRF token, repeated in every form.
+    pub csrf: String,
+    /// The path of this page, so forms (like) can come back to it.
+    pub path: String,
+}
+
+impl Chrome {
+    /// Whether the signed-in account wrote `tweet`, so its edit and delete
+    /// links show (the API still decides; these are only links).
+    pub fn owns(&self, tweet: &Tweet) -> bool {
+        self.me.as_ref().is_some_and(|me| me.id == tweet.author.id)
+    }
+
+    /// Whether `account` is the signed-in one.
+    pub fn owns_account(&self, account: &Account) -> bool {
+        self.me.as_ref().is_some_and(|me| me.id == account.id)
+    }
+}
+
+/// A request's visitor: the layout data plus the API token of their session.
+#[derive(Debug, Clone)]
+pub struct Visitor {
+    pub chrome: Chrome,
+    /// Only set when the API accepted it (so `me` is set too).
+    pub token: Option<String>,
+}
+
+impl FromRequestParts<WebState> for Visitor {
+    type Rejection = std::convert::Infallible;
+
+    /// Asks the API who the session cookie belongs to; an expired or revoked
+    /// session simply makes a logged-out visitor.
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &WebState,
+    ) -> Result<Self, Self::Rejection> {
+        let csrf = parts
+            .extensions
+            .get::<CsrfToken>()
+            .map(|c| c.0.clone())
+            .unwrap_or_default();
+        let mut token = cookie(&parts.headers, SESSION_COOKIE);
+        let me = match &token {
+            Some(t) => state.api.me(t).await.ok(),
+            None => None,
+        };
+        if me.is_none() {
+            token = None;
+        }
+        let chrome = Chrome {
+            me,
+            csrf,
+            path: parts
+                .uri
+                .path_and_query()
+                .map_or_else(|| parts.uri.path().to_owned(), |p| p.as_str().to_owned()),
+        };
+        Ok(Self { chrome, token })
+    }
+}
+
+/// `?cursor=` of the list pages.
+#[derive(Debug, serde::Deserialize)]
+pub struct ListQuery {
+    pub cursor: Option<String>,
+}
+
+/// The address of the page after `page`, at `base`.
+pub(crate) fn older<T>(base: &str, page: &chirp_core::page::Paged<T>) -> Option<String> {
+    let cursor = page.next_cursor.as_deref()?;
+    let query = crate::client::query("cursor", cursor).ok()?;
+    Some(format!("{base}?{query}"))
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "error.html")]
+pub struct ErrorPage {
+    pub chrome: Chrome,
+    pub title: String,
+    pub message: String,
+}
+
+/// A page explaining `err`, with the API's status.
+pub fn error_page(chrome: Chrome, err: &ClientError) -> Response {
+    let status = err.status();
+    let title = match status {
+        StatusCode::NOT_FOUND => "Not found".to_owned(),
+        s => s
+            .canonical_reason()
+            .unwrap_or("Something went wrong")
+            .to_owned(),
+    };
+    let page = ErrorPage {
+        chrome,
+        title,
+        message: err.to_string(),
+    };
+    (status, page).into_response()
+}
+
+/// A page that does not exist on the site.
+pub fn not_found(chrome: Chrome) -> Response {
+    let page = ErrorPage {
+        chrome,
+        title: "Not found".into(),
+        message: "There is nothing at this address.".into(),
+    };
+    (StatusCode::NOT_FOUND, page).into_response()
+}
+
+/// Only slugs the API could have created go into API paths.
+pub fn valid_slug(slug: &str) -> bool {
+    chirp_core::text::CategorySlug::parse(slug).is_ok()
+}
+
+/// Only names the API could have registered go into API paths, so a
+/// crafted address cannot reach another API route.
+pub fn valid_username(name: &str) -> bool {
+    (1..=30).contains(&name.len()) && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+}

@@ -1,0 +1,229 @@
+//! Lists of tweets: home, public, a hashtag, a category; and the list of
+//! categories.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use chirp_core::model::{Category, Tweet};
+use chirp_core::page::Paged;
+
+use super::{Chrome, ListQuery, Visitor, error_page, not_found, older, valid_slug};
+use crate::WebState;
+use crate::client::ClientError;
+/// The templates match on pieces of tweet text.
+use crate::text::{Piece, RichText};
+
+/// The compose box on a timeline: what it posts into and what it holds.
+#[derive(Debug, Clone, Default)]
+pub struct Compose {
+    /// The category slug new chirps go into (on a category page).
+    pub category: Option<String>,
+    /// Text to put back in the box after a failed post.
+    pub draft: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "timeline.html")]
+pub struct TimelinePage {
+    pub chrome: Chrome,
+    pub heading: String,
+    /// A line under the heading (a category's description).
+    pub intro: String,
+    /// Shown when someone is signed in and the page takes new chirps.
+    pub compose: Option<Compose>,
+    pub error: Option<String>,
+    pub tweets: Vec<Tweet>,
+    /// Link to the next (older) page, if there is one.
+    pub older: Option<String>,
+    /// What to say when there are no tweets.
+    pub empty: String,
+}
+
+impl TimelinePage {
+    fn new(chrome: Chrome, heading: String, base: &str, page: Paged<Tweet>) -> Self {
+        Self {
+            chrome,
+            heading,
+            intro: String::new(),
+            compose: None,
+            error: None,
+            older: older(base, &page),
+            tweets: page.items,
+            empty: "No chirps yet.".into(),
+        }
+    }
+}
+
+/// `/`: your home timeline with a compose box, or the public timeline.
+pub async fn home(
+    State(state): State<WebState>,
+    v: Visitor,
+    Query(q): Query<ListQuery>,
+) -> Response {
+    render_home(&state, v, None, String::new(), q.cursor).await
+}
+
+/// The home page, optionally re-shown with a failed draft and its error.
+pub async fn render_home(
+    state: &WebState,
+    v: Visitor,
+    error: Option<ClientError>,
+    draft: String,
+    cursor: Option<String>,
+) -> Response {
+    let cursor = cursor.as_deref();
+    let (heading, tweets) = match &v.token {
+        Some(token) => ("Home", state.api.home_timeline(token, cursor).await),
+        None => ("Latest chirps", state.api.public_timeline(cursor).await),
+    };
+    let tweets = match tweets {
+        Ok(page) => page,
+        Err(e) => return error_page(v.chrome, &e),
+    };
+    let status = error.as_ref().map_or(StatusCode::OK, ClientError::status);
+    let mut page = TimelinePage::new(v.chrome, heading.into(), "/", tweets);
+    if v.token.is_some() {
+        page.compose = Some(Compose {
+            category: None,
+            draft,
+        });
+        page.empty = "Nothing here yet. Say something, or find people to follow on the public \
+                      timeline."
+            .into();
+    }
+    page.error = error.map(|e| e.to_string());
+    (status, page).into_response()
+}
+
+/// `/public`: everyone's newest chirps.
+pub async fn public(
+    State(state): State<WebState>,
+    v: Visitor,
+    Query(q): Query<ListQuery>,
+) -> Response {
+    match state.api.public_timeline(q.cursor.as_deref()).await {
+        Ok(page) => {
+            TimelinePage::new(v.chrome, "Public timeline".into(), "/public", page).into_response()
+        }
+        Err(e) => error_page(v.chrome, &e),
+    }
+}
+
+/// `/tags/{tag}`: the chirps carrying a hashtag.
+pub async fn hashtag(
+    State(state): State<WebState>,
+    v: Visitor,
+    Path(tag): Path<String>,
+    Query(q): Query<ListQuery>,
+) -> Response {
+    let Ok(tag) = chirp_core::hashtags::parse_tag("tag", &tag, false) else {
+        return not_found(v.chrome);
+    };
+    match state.api.hashtag(&tag, q.cursor.as_deref()).await {
+        Ok(page) => {
+            let base = format!("/tags/{tag}");
+            let mut page = TimelinePage::new(v.chrome, format!("#{tag}"), &base, page);
+            page.empty = format!("No chirps carry #{tag} yet.");
+            page.into_response()
+        }
+        Err(e) => error_page(v.chrome, &e),
+    }
+}
+
+/// `/c/{slug}`: a category's chirps, with a compose box that posts into it.
+pub async fn category(
+    State(state): State<WebState>,
+    v: Visitor,
+    Path(slug): Path<String>,
+    Query(q): Query<ListQuery>,
+) -> Response {
+    render_category(&state, v, &slug, None, String::new(), q.cursor).await
+}
+
+/// The category page, optionally re-shown with a failed draft and its error.
+pub async fn render_category(
+    state: &WebState,
+    v: Visitor,
+    slug: &str,
+    error: Option<ClientError>,
+    draft: String,
+    cursor: Option<String>,
+) -> Response {
+    if !valid_slug(slug) {
+        return not_found(v.chrome);
+    }
+    let (category, tweets) = tokio::join!(
+        state.api.category(slug),
+        state.api.category_tweets(slug, cursor.as_deref()),
+    );
+    let (category, tweets) = match (category, tweets) {
+        (Ok(c), Ok(t)) => (c, t),
+        (Err(e), _) | (_, Err(e)) => return error_page(v.chrome, &e),
+    };
+    let status = error.as_ref().map_or(StatusCode::OK, ClientError::status);
+    let signed_in = v.token.is_some();
+    let base = format!("/c/{slug}");
+    let mut page = TimelinePage::new(v.chrome, category.name, &base, tweets);
+    page.intro = category.description;
+    page.empty = "No chirps in this category yet.".into();
+    page.error = error.map(|e| e.to_string());
+    if signed_in {
+        page.compose = Some(Compose {
+            category: Some(category.slug),
+            draft,
+        });
+    }
+    (status, page).into_response()
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "categories.html")]
+pub struct CategoriesPage {
+    pub chrome: Chrome,
+    pub categories: Vec<Category>,
+    pub error: Option<String>,
+    /// The new-category form's fields, kept after a failed attempt.
+    pub slug: String,
+    pub name: String,
+    pub description: String,
+}
+
+/// `/c`: every category, and a form to start one.
+pub async fn categories(State(state): State<WebState>, v: Visitor) -> Response {
+    render_categories(&state, v, None, Default::default()).await
+}
+
+/// The new-category form's fields.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct CategoryFields {
+    pub slug: String,
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+}
+
+/// The categories page, optionally re-shown with a failed form.
+pub async fn render_categories(
+    state: &WebState,
+    v: Visitor,
+    error: Option<ClientError>,
+    fields: CategoryFields,
+) -> Response {
+    match state.api.categories().await {
+        Ok(list) => {
+            let status = error.as_ref().map_or(StatusCode::OK, ClientError::status);
+            let page = CategoriesPage {
+                chrome: v.chrome,
+                categories: list.items,
+                error: error.map(|e| e.to_string()),
+                slug: fields.slug,
+                name: fields.name,
+                description: fields.description,
+            };
+            (status, page).into_response()
+        }
+        Err(e) => error_page(v.chrome, &e),
+    }
+}

@@ -1,0 +1,137 @@
+//! One tweet: its page with replies, and the edit and delete pages its
+//! author reaches from it.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use chirp_core::model::Tweet;
+
+use super::{Chrome, Visitor, error_page};
+use crate::WebState;
+use crate::client::ClientError;
+/// The templates match on pieces of tweet text.
+use crate::text::{Piece, RichText};
+
+#[derive(Template, WebTemplate)]
+#[template(path = "tweet.html")]
+pub struct TweetPage {
+    pub chrome: Chrome,
+    pub id: i64,
+    pub author: String,
+    pub reply_to: Option<i64>,
+    /// The tweet itself, as a one-item list so the shared partial renders it.
+    pub main: Vec<Tweet>,
+    pub replies: Vec<Tweet>,
+    pub draft: String,
+    pub error: Option<String>,
+}
+
+impl TweetPage {
+    /// Where the reply box posts.
+    pub fn reply_action(&self) -> String {
+        format!("/tweets/{}/reply", self.id)
+    }
+}
+
+/// `/tweets/{id}`: a chirp, its replies, and a reply box.
+pub async fn tweet(State(state): State<WebState>, v: Visitor, Path(id): Path<i64>) -> Response {
+    render_tweet(&state, v, id, None, String::new()).await
+}
+
+/// The tweet page, optionally re-shown with a failed reply and its error.
+pub async fn render_tweet(
+    state: &WebState,
+    v: Visitor,
+    id: i64,
+    error: Option<ClientError>,
+    draft: String,
+) -> Response {
+    let (tweet, replies) = tokio::join!(state.api.tweet(id), state.api.replies(id));
+    let (tweet, replies) = match (tweet, replies) {
+        (Ok(t), Ok(r)) => (t, r.items),
+        (Err(e), _) | (_, Err(e)) => return error_page(v.chrome, &e),
+    };
+    let status = error.as_ref().map_or(StatusCode::OK, ClientError::status);
+    let page = TweetPage {
+        chrome: v.chrome,
+        id,
+        author: tweet.author.username.clone(),
+        reply_to: tweet.reply_to,
+        main: vec![tweet],
+        replies,
+        draft,
+        error: error.map(|e| e.to_string()),
+    };
+    (status, page).into_response()
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "edit.html")]
+pub struct EditPage {
+    pub chrome: Chrome,
+    pub id: i64,
+    pub draft: String,
+    pub error: Option<String>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "delete.html")]
+pub struct DeletePage {
+    pub chrome: Chrome,
+    /// The tweet, as a one-item list so the shared partial renders it.
+    pub main: Vec<Tweet>,
+    pub id: i64,
+}
+
+/// The tweet `id` if the visitor may change it; otherwise the answer to
+/// give instead (log in, or a 403 page for someone else's tweet).
+async fn own_tweet(state: &WebState, v: &Visitor, id: i64) -> Result<Tweet, Response> {
+    if v.token.is_none() {
+        return Err(Redirect::to("/login").into_response());
+    }
+    let tweet = state
+        .api
+        .tweet(id)
+        .await
+        .map_err(|e| error_page(v.chrome.clone(), &e))?;
+    if !v.chrome.owns(&tweet) {
+        let e = ClientError::forbidden("only its author can change a chirp");
+        return Err(error_page(v.chrome.clone(), &e));
+    }
+    Ok(tweet)
+}
+
+/// `/tweets/{id}/edit`: the author's edit form.
+pub async fn edit(State(state): State<WebState>, v: Visitor, Path(id): Path<i64>) -> Response {
+    match own_tweet(&state, &v, id).await {
+        Ok(tweet) => render_edit(v, id, None, tweet.text),
+        Err(resp) => resp,
+    }
+}
+
+/// The edit form, optionally re-shown with a failed edit and its error.
+pub fn render_edit(v: Visitor, id: i64, error: Option<ClientError>, draft: String) -> Response {
+    let status = error.as_ref().map_or(StatusCode::OK, ClientError::status);
+    let page = EditPage {
+        chrome: v.chrome,
+        id,
+        draft,
+        error: error.map(|e| e.to_string()),
+    };
+    (status, page).into_response()
+}
+
+/// `/tweets/{id}/delete`: asks the author to confirm.
+pub async fn delete(State(state): State<WebState>, v: Visitor, Path(id): Path<i64>) -> Response {
+    match own_tweet(&state, &v, id).await {
+        Ok(tweet) => DeletePage {
+            chrome: v.chrome,
+            main: vec![tweet],
+            id,
+        }
+        .into_response(),
+        Err(resp) => resp,
+    }
+}
