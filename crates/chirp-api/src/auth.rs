@@ -123,6 +123,16 @@ pub fn request_token(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
     Ok(session_cookie(headers))
 }
 
+/// Whether the browser says the request comes from another site
+/// (`Sec-Fetch-Site: cross-site` or `same-site`, i.e. not this origin).
+/// Clients that are not browsers send no such header and are not affected.
+pub fn cross_site(headers: &HeaderMap) -> bool {
+    headers
+        .get("sec-fetch-site")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| !matches!(v, "same-origin" | "none"))
+}
+
 /// The value of the session cookie, if the request has one.
 pub fn session_cookie(headers: &HeaderMap) -> Option<String> {
     headers

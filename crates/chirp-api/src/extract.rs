@@ -2,6 +2,7 @@
 //! axum's plain-text defaults, and the authentication extractors.
 
 use axum::extract::{FromRequest, FromRequestParts};
+use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 
@@ -52,6 +53,12 @@ impl FromRequestParts<AppState> for CurrentUser {
 
 /// The logged-in account if there is one. A token that is present but not
 /// valid is still an error (401), so a client learns its session expired.
+///
+/// A change (any method but GET, HEAD, OPTIONS) authenticated by the session
+/// cookie alone is refused when the browser says another site sent it
+/// (`Sec-Fetch-Site`): the cookie is SameSite=Lax already, and this closes
+/// the rest of cross-site request forgery for API routes that take no body
+/// (follow, logout). Scripts send the token in `Authorization` instead.
 #[derive(Debug, Clone)]
 pub struct MaybeUser(pub Option<CurrentUser>);
 
@@ -62,6 +69,12 @@ impl FromRequestParts<AppState> for MaybeUser {
         let Some(token) = auth::request_token(&parts.headers)? else {
             return Ok(Self(None));
         };
+        let by_cookie = !parts.headers.contains_key(AUTHORIZATION);
+        if by_cookie && !parts.method.is_safe() && auth::cross_site(&parts.headers) {
+            return Err(ApiError::Forbidden(
+                "another site cannot make changes with your session cookie",
+            ));
+        }
         let token_hash = auth::hash_token(&token);
         match state.store.session_account(&token_hash).await? {
             Some(id) => Ok(Self(Some(CurrentUser { id, token_hash }))),

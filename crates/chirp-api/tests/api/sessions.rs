@@ -181,6 +181,42 @@ async fn the_session_cookie_authenticates_too(app: TestApp) {
     app.send(req).await.expect_error(401, "unauthorized");
 }
 
+async fn other_sites_cannot_change_things_with_the_cookie(app: TestApp) {
+    let token = app.user("alice").await;
+    app.register("bob").await;
+    let cookie = format!("chirp_session={token}");
+    for site in ["cross-site", "same-site"] {
+        let req = app
+            .request(Method::POST, "/api/accounts/bob/follow")
+            .header(COOKIE, &cookie)
+            .header("sec-fetch-site", site);
+        app.send(req).await.expect_error(403, "forbidden");
+        // Reading is fine: a page elsewhere cannot see the answer anyway.
+        let req = app
+            .request(Method::GET, "/api/me")
+            .header(COOKIE, &cookie)
+            .header("sec-fetch-site", site);
+        app.send(req).await.expect(200);
+    }
+    assert_eq!(app.account("bob").await["followers_count"], 0);
+    // The same request from the site itself, or from a non-browser client.
+    for site in [Some("same-origin"), None] {
+        let mut req = app
+            .request(Method::POST, "/api/accounts/bob/follow")
+            .header(COOKIE, &cookie);
+        if let Some(site) = site {
+            req = req.header("sec-fetch-site", site);
+        }
+        app.send(req).await.expect(200);
+    }
+    // A bearer token is never sent by a browser on its own: no check.
+    let req = app
+        .request(Method::DELETE, "/api/accounts/bob/follow")
+        .bearer_auth(&token)
+        .header("sec-fetch-site", "cross-site");
+    app.send(req).await.expect(204);
+}
+
 async fn login_bodies_must_have_both_fields(app: TestApp) {
     app.register("alice").await;
     for body in [
@@ -235,5 +271,6 @@ both!(
     malformed_authorization_headers_are_401,
     unknown_bearer_tokens_are_401,
     the_session_cookie_authenticates_too,
+    other_sites_cannot_change_things_with_the_cookie,
     login_bodies_must_have_both_fields,
 );
