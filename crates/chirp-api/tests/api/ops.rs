@@ -14,7 +14,7 @@ const ROUTES: &[(&str, &[(&str, bool)])] = &[
     ("/api/accounts/{username}/tweets", &[("get", false)]),
     (
         "/api/accounts/{username}/follow",
-        &[("post", true), ("delete", true)],
+        &[("get", true), ("post", true), ("delete", true)],
     ),
     ("/api/accounts/{username}/followers", &[("get", false)]),
     ("/api/accounts/{username}/following", &[("get", false)]),
