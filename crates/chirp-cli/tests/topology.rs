@@ -182,6 +182,23 @@ async fn the_scaled_topology_serves_caches_balances_and_loses_no_like() {
     let id = tweet["id"].as_i64().expect("id");
     let tweet_url = format!("{front}/api/tweets/{id}");
 
+    // The web site, its own process, shows it: it reads the API back
+    // through the front door like any client.
+    for page in [
+        format!("/tweets/{id}"),
+        "/@topo".to_owned(),
+        "/search?q=nginx".to_owned(),
+    ] {
+        let resp = client
+            .get(format!("{front}{page}"))
+            .send()
+            .await
+            .expect("web page");
+        assert_eq!(resp.status().as_u16(), 200, "{page}");
+        let html = resp.text().await.expect("page");
+        assert!(html.contains("through nginx"), "{page}: {html}");
+    }
+
     // Anonymous reads: the first at each cache misses, then hits. With two
     // caches behind least_conn, four reads must include a HIT.
     let mut seen = Vec::new();

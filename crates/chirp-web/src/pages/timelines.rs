@@ -39,6 +39,8 @@ pub struct TimelinePage {
     pub older: Option<String>,
     /// What to say when there are no tweets.
     pub empty: String,
+    /// Greets a logged-out visitor on `/` with the way in.
+    pub welcome: bool,
 }
 
 impl TimelinePage {
@@ -52,6 +54,7 @@ impl TimelinePage {
             older: older(base, &page),
             tweets: page.items,
             empty: "No chirps yet.".into(),
+            welcome: false,
         }
     }
 }
@@ -92,6 +95,8 @@ pub async fn render_home(
         page.empty = "Nothing here yet. Say something, or find people to follow on the public \
                       timeline."
             .into();
+    } else {
+        page.welcome = true;
     }
     page.error = error.map(|e| e.to_string());
     (status, page).into_response()

@@ -252,6 +252,9 @@ async fn logged_out_home_shows_the_public_timeline() {
     assert!(page.body.contains("for everyone"));
     assert!(!page.body.contains("action=\"/tweets\""), "no compose box");
     assert!(page.body.contains("href=\"/login\""));
+    assert!(page.body.contains("Welcome to chirp"), "the way in");
+    let home = author.get("/").await.expect(200);
+    assert!(!home.body.contains("Welcome to chirp"));
 }
 
 #[tokio::test]
