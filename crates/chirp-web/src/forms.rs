@@ -13,7 +13,7 @@ use crate::client::ClientError;
 use crate::pages::accounts::{LoginPage, SignupPage, render_settings};
 use crate::pages::timelines::{CategoryFields, render_categories, render_category, render_home};
 use crate::pages::tweets::{render_edit, render_tweet};
-use crate::pages::{self, Visitor, valid_slug, valid_username};
+use crate::pages::{self, SignedIn, Visitor, valid_slug, valid_username};
 use crate::security::{CSRF_COOKIE, CSRF_MAX_AGE, SESSION_COOKIE, random_token, set_cookie};
 
 /// How long the browser keeps the session cookie; the API's own session
@@ -37,12 +37,11 @@ pub struct ComposeForm {
 /// then goes back there.
 pub async fn compose(
     State(state): State<WebState>,
-    v: Visitor,
+    SignedIn {
+        visitor: v, token, ..
+    }: SignedIn,
     Form(f): Form<ComposeForm>,
 ) -> Response {
-    let Some(token) = v.token.clone() else {
-        return Redirect::to("/login").into_response();
-    };
     let category = Some(f.category.as_str()).filter(|c| valid_slug(c));
     match state.api.post_tweet(&token, &f.text, None, category).await {
         Ok(_) => match category {
@@ -59,13 +58,12 @@ pub async fn compose(
 /// `POST /tweets/{id}/reply`: posts a reply from the tweet page.
 pub async fn reply(
     State(state): State<WebState>,
-    v: Visitor,
+    SignedIn {
+        visitor: v, token, ..
+    }: SignedIn,
     Path(id): Path<i64>,
     Form(f): Form<TextForm>,
 ) -> Response {
-    let Some(token) = v.token.clone() else {
-        return Redirect::to("/login").into_response();
-    };
     match state.api.post_tweet(&token, &f.text, Some(id), None).await {
         Ok(_) => Redirect::to(&format!("/tweets/{id}")).into_response(),
         Err(e) => render_tweet(&state, v, id, Some(e), f.text).await,
@@ -75,13 +73,12 @@ pub async fn reply(
 /// `POST /tweets/{id}/edit`: saves the author's new text.
 pub async fn edit(
     State(state): State<WebState>,
-    v: Visitor,
+    SignedIn {
+        visitor: v, token, ..
+    }: SignedIn,
     Path(id): Path<i64>,
     Form(f): Form<TextForm>,
 ) -> Response {
-    let Some(token) = v.token.clone() else {
-        return Redirect::to("/login").into_response();
-    };
     match state.api.edit_tweet(&token, id, &f.text).await {
         Ok(_) => Redirect::to(&format!("/tweets/{id}")).into_response(),
         Err(e) => render_edit(v, id, Some(e), f.text),
@@ -89,10 +86,13 @@ pub async fn edit(
 }
 
 /// `POST /tweets/{id}/delete`: deletes after the confirmation page.
-pub async fn delete(State(state): State<WebState>, v: Visitor, Path(id): Path<i64>) -> Response {
-    let Some(token) = v.token.clone() else {
-        return Redirect::to("/login").into_response();
-    };
+pub async fn delete(
+    State(state): State<WebState>,
+    SignedIn {
+        visitor: v, token, ..
+    }: SignedIn,
+    Path(id): Path<i64>,
+) -> Response {
     match state.api.delete_tweet(&token, id).await {
         Ok(()) => Redirect::to("/").into_response(),
         Err(e) => pages::error_page(v.chrome, &e),
@@ -246,13 +246,12 @@ pub struct FollowForm {
 /// `POST /@{username}/follow`: the profile's Follow / Unfollow button.
 pub async fn follow(
     State(state): State<WebState>,
-    v: Visitor,
+    SignedIn {
+        visitor: v, token, ..
+    }: SignedIn,
     Path(username): Path<String>,
     Form(f): Form<FollowForm>,
 ) -> Response {
-    let Some(token) = v.token.clone() else {
-        return Redirect::to("/login").into_response();
-    };
     if !valid_username(&username) {
         return pages::not_found(v.chrome);
     }
@@ -286,12 +285,11 @@ pub struct SettingsForm {
 /// `POST /settings`: saves display name and bio.
 pub async fn settings(
     State(state): State<WebState>,
-    v: Visitor,
+    SignedIn {
+        visitor: v, token, ..
+    }: SignedIn,
     Form(f): Form<SettingsForm>,
 ) -> Response {
-    let Some(token) = v.token.clone() else {
-        return Redirect::to("/login").into_response();
-    };
     match state
         .api
         .update_profile(&token, &f.display_name, &f.bio)
@@ -305,12 +303,11 @@ pub async fn settings(
 /// `POST /c`: starts a category, then opens it.
 pub async fn create_category(
     State(state): State<WebState>,
-    v: Visitor,
+    SignedIn {
+        visitor: v, token, ..
+    }: SignedIn,
     Form(f): Form<CategoryFields>,
 ) -> Response {
-    let Some(token) = v.token.clone() else {
-        return Redirect::to("/login").into_response();
-    };
     let slug = f.slug.trim().to_owned();
     match state
         .api

@@ -1,6 +1,6 @@
 // chirp's only script. Every page works without it; with it, like buttons
-// update the count in place and compose boxes count characters as the
-// server does. Loaded from our own origin, so the CSP needs no exception.
+// update the count in place, compose boxes count characters as the server
+// does, and times show in the reader's time zone. Loaded from our own origin, so the CSP needs no exception.
 "use strict";
 
 // The length the server checks: code points of the trimmed text, with a
@@ -53,5 +53,15 @@ function setUpLike(form) {
   });
 }
 
+// <time datetime="RFC 3339">: the server writes UTC; show the reader's
+// local time instead.
+function localTime(el) {
+  const when = new Date(el.dateTime);
+  if (Number.isNaN(when.getTime())) return;
+  el.textContent = when.toLocaleString([], { dateStyle: "medium", timeStyle: "short" });
+  el.title = when.toString();
+}
+
 document.querySelectorAll("textarea[data-max]").forEach(setUpCounter);
+document.querySelectorAll("time[datetime]").forEach(localTime);
 document.querySelectorAll("form.like").forEach(setUpLike);

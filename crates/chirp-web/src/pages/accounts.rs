@@ -5,10 +5,10 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use chirp_core::model::{Account, FollowState, Tweet};
 
-use super::{Chrome, ListQuery, Visitor, error_page, not_found, older, valid_username};
+use super::{Chrome, ListQuery, SignedIn, Visitor, error_page, not_found, older, valid_username};
 use crate::WebState;
 use crate::client::{ClientError, FollowList};
 /// The templates match on pieces of tweet text.
@@ -176,10 +176,10 @@ pub struct SettingsQuery {
 }
 
 /// `/settings`: display name and bio.
-pub async fn settings(v: Visitor, Query(q): Query<SettingsQuery>) -> Response {
-    let Some(me) = v.chrome.me.clone() else {
-        return Redirect::to("/login").into_response();
-    };
+pub async fn settings(
+    SignedIn { visitor: v, me, .. }: SignedIn,
+    Query(q): Query<SettingsQuery>,
+) -> Response {
     render_settings(v, None, me.display_name, me.bio, q.saved.is_some())
 }
 

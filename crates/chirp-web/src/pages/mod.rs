@@ -12,7 +12,7 @@ use askama_web::WebTemplate;
 use axum::extract::FromRequestParts;
 use axum::http::StatusCode;
 use axum::http::request::Parts;
-use axum::response::{IntoResponse, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use chirp_core::model::{Account, Tweet};
 
 use crate::WebState;
@@ -82,6 +82,28 @@ impl FromRequestParts<WebState> for Visitor {
                 .map_or_else(|| parts.uri.path().to_owned(), |p| p.as_str().to_owned()),
         };
         Ok(Self { chrome, token })
+    }
+}
+
+/// A signed-in visitor and their API token. Anyone else is sent to the
+/// log-in page instead (303), which is what every form and page that
+/// changes things wants.
+#[derive(Debug, Clone)]
+pub struct SignedIn {
+    pub visitor: Visitor,
+    pub token: String,
+    pub me: Account,
+}
+
+impl FromRequestParts<WebState> for SignedIn {
+    type Rejection = Redirect;
+
+    async fn from_request_parts(parts: &mut Parts, state: &WebState) -> Result<Self, Redirect> {
+        let Ok(visitor) = Visitor::from_request_parts(parts, state).await;
+        match (visitor.token.clone(), visitor.chrome.me.clone()) {
+            (Some(token), Some(me)) => Ok(Self { visitor, token, me }),
+            _ => Err(Redirect::to("/login")),
+        }
     }
 }
 

@@ -5,10 +5,10 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use chirp_core::model::Tweet;
 
-use super::{Chrome, Visitor, error_page};
+use super::{Chrome, SignedIn, Visitor, error_page};
 use crate::WebState;
 use crate::client::ClientError;
 /// The templates match on pieces of tweet text.
@@ -85,12 +85,9 @@ pub struct DeletePage {
     pub id: i64,
 }
 
-/// The tweet `id` if the visitor may change it; otherwise the answer to
-/// give instead (log in, or a 403 page for someone else's tweet).
+/// The tweet `id` if the visitor wrote it; otherwise the page to show
+/// instead (a 403 for someone else's tweet).
 async fn own_tweet(state: &WebState, v: &Visitor, id: i64) -> Result<Tweet, Response> {
-    if v.token.is_none() {
-        return Err(Redirect::to("/login").into_response());
-    }
     let tweet = state
         .api
         .tweet(id)
@@ -104,7 +101,11 @@ async fn own_tweet(state: &WebState, v: &Visitor, id: i64) -> Result<Tweet, Resp
 }
 
 /// `/tweets/{id}/edit`: the author's edit form.
-pub async fn edit(State(state): State<WebState>, v: Visitor, Path(id): Path<i64>) -> Response {
+pub async fn edit(
+    State(state): State<WebState>,
+    SignedIn { visitor: v, .. }: SignedIn,
+    Path(id): Path<i64>,
+) -> Response {
     match own_tweet(&state, &v, id).await {
         Ok(tweet) => render_edit(v, id, None, tweet.text),
         Err(resp) => resp,
@@ -124,7 +125,11 @@ pub fn render_edit(v: Visitor, id: i64, error: Option<ClientError>, draft: Strin
 }
 
 /// `/tweets/{id}/delete`: asks the author to confirm.
-pub async fn delete(State(state): State<WebState>, v: Visitor, Path(id): Path<i64>) -> Response {
+pub async fn delete(
+    State(state): State<WebState>,
+    SignedIn { visitor: v, .. }: SignedIn,
+    Path(id): Path<i64>,
+) -> Response {
     match own_tweet(&state, &v, id).await {
         Ok(tweet) => DeletePage {
             chrome: v.chrome,
