@@ -37,6 +37,12 @@ impl Chrome {
         self.me.as_ref().is_some_and(|me| me.id == tweet.author.id)
     }
 
+    /// Whether this is the page of tweet `id` (its replies need not say
+    /// what they reply to).
+    pub fn is_at_tweet(&self, id: &i64) -> bool {
+        self.path == format!("/tweets/{id}")
+    }
+
     /// Whether `account` is the signed-in one.
     pub fn owns_account(&self, account: &Account) -> bool {
         self.me.as_ref().is_some_and(|me| me.id == account.id)

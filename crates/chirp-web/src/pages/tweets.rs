@@ -20,7 +20,6 @@ pub struct TweetPage {
     pub chrome: Chrome,
     pub id: i64,
     pub author: String,
-    pub reply_to: Option<i64>,
     /// The tweet itself, as a one-item list so the shared partial renders it.
     pub main: Vec<Tweet>,
     pub replies: Vec<Tweet>,
@@ -58,7 +57,6 @@ pub async fn render_tweet(
         chrome: v.chrome,
         id,
         author: tweet.author.username.clone(),
-        reply_to: tweet.reply_to,
         main: vec![tweet],
         replies,
         draft,
