@@ -33,6 +33,22 @@ pub enum Command {
     Cache(CacheArgs),
     /// Run the web site over an API reached by HTTP (the scaled topology).
     Web(WebArgs),
+    /// Run a file of commands (user, post, reply, edit, delete, follow,
+    /// like, ...) against a running chirp: for demos and seeding.
+    Script(ScriptArgs),
+}
+
+/// Settings of `chirp script`.
+#[derive(Debug, Clone, Args)]
+pub struct ScriptArgs {
+    /// The script to run (`-` reads standard input). See
+    /// scripts/demo.chirp for every command.
+    pub file: String,
+
+    /// Base URL of the chirp to run it against (`chirp serve`, or the nginx
+    /// front of the scaled topology).
+    #[arg(long, env = "CHIRP_API", default_value = "http://127.0.0.1:8080")]
+    pub api: String,
 }
 
 /// Settings of `chirp web`.
@@ -91,6 +107,16 @@ pub struct CacheArgs {
     pub max_bytes: u64,
 }
 
+impl ServeArgs {
+    /// The database to use: the one given, or an SQLite file in the data
+    /// folder, so `--data-dir` alone moves everything an instance keeps.
+    pub fn database_url(&self) -> String {
+        self.database_url
+            .clone()
+            .unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("chirp.db").display()))
+    }
+}
+
 impl Default for Command {
     fn default() -> Self {
         Command::Serve(ServeArgs::parse_from_env())
@@ -104,13 +130,10 @@ pub struct ServeArgs {
     #[arg(long, env = "CHIRP_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
 
-    /// Database: sqlite://PATH (embedded) or postgres://USER@HOST:PORT/DB.
-    #[arg(
-        long,
-        env = "CHIRP_DATABASE_URL",
-        default_value = "sqlite://chirp-data/chirp.db"
-    )]
-    pub database_url: String,
+    /// Database: sqlite://PATH (embedded) or postgres://USER@HOST:PORT/DB
+    /// [default: sqlite://DATA_DIR/chirp.db].
+    #[arg(long, env = "CHIRP_DATABASE_URL")]
+    pub database_url: Option<String>,
 
     /// Most database connections per pool.
     #[arg(long, env = "CHIRP_DB_MAX_CONNECTIONS", default_value_t = 8,

@@ -2,6 +2,7 @@
 //! that do the work. `chirp` alone is `chirp serve`.
 
 mod config;
+mod script;
 mod serve;
 
 use std::process::ExitCode;
@@ -29,6 +30,7 @@ fn main() -> ExitCode {
             Command::Api(args) => serve::serve(args, serve::Shape::Api).await,
             Command::Cache(args) => serve::cache(args).await,
             Command::Web(args) => serve::web(args).await,
+            Command::Script(args) => script::run(args).await,
         }
     });
     match result {

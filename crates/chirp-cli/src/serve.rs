@@ -76,7 +76,7 @@ fn read_cache(args: &ServeArgs, store: Arc<dyn Store>) -> anyhow::Result<Arc<dyn
         ),
         None => Arc::new(MemoryBackend::new(cache.ttl, cache.max_bytes)),
     };
-    let namespace = cache_namespace(&args.database_url);
+    let namespace = cache_namespace(&args.database_url());
     tracing::info!(backend = backend.name(), ttl = ?cache.ttl, %namespace, "read cache on");
     Ok(Arc::new(CachedStore::namespaced(
         store, backend, &namespace,
@@ -101,7 +101,7 @@ pub async fn serve(args: ServeArgs, shape: Shape) -> anyhow::Result<()> {
         max_connections: args.db_max_connections,
         acquire_timeout: args.db_timeout,
     };
-    let store = SqlStore::connect(&args.database_url, &pool).await?;
+    let store = SqlStore::connect(&args.database_url(), &pool).await?;
     tracing::info!(database = ?store.dialect(), "database ready");
     let sql: Arc<dyn Store> = Arc::new(store);
     let store = read_cache(&args, sql)?;

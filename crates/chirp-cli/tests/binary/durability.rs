@@ -3,16 +3,13 @@
 //! with SIGKILL then restarted on the same data directory. On SQLite and
 //! on PostgreSQL; the database is read directly, not through the API.
 
-mod server;
-mod storm;
-
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use server::{Backend, Server, db_like_counts, free_port, fresh_database};
-use storm::{Storm, Tally};
+use crate::server::{Backend, Server, db_like_counts, free_port, fresh_database};
+use crate::storm::{Storm, Tally};
 
 const TWEETS: usize = 20;
 const CLIENTS: usize = 32;

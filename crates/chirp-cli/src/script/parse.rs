@@ -1,0 +1,376 @@
+//! The script language of `chirp script`: one command a line, words split
+//! like a shell does (quote anything with spaces or a `#`), `#` starts a
+//! comment, and options go last as `key=value`.
+//!
+//! ```text
+//! password "correct horse battery"      # for the accounts made below
+//! user alice "Alice Liddell" "Down the rabbit hole"
+//! category alice books "Books" "What we read"
+//! post alice "Hello #chirp" label=hello category=books
+//! reply bob hello "Hi @alice!" label=hi
+//! edit alice hello "Hello again #chirp"
+//! like hello 3
+//! follow bob alice
+//! unfollow bob alice
+//! delete bob hi
+//! ```
+//!
+//! A tweet is named by the `label=` it was posted with, or by its number.
+
+use std::collections::HashMap;
+
+/// What a script line asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Step {
+    /// The password of accounts made (or logged in) from here on.
+    Password(String),
+    /// Makes the account, or logs in if it exists; sets the profile when
+    /// a display name or bio is given.
+    User {
+        name: String,
+        display_name: Option<String>,
+        bio: Option<String>,
+    },
+    Category {
+        user: String,
+        slug: String,
+        name: String,
+        description: Option<String>,
+    },
+    Post {
+        user: String,
+        text: String,
+        label: Option<String>,
+        category: Option<String>,
+    },
+    Reply {
+        user: String,
+        to: TweetRef,
+        text: String,
+        label: Option<String>,
+    },
+    Edit {
+        user: String,
+        tweet: TweetRef,
+        text: String,
+    },
+    Delete {
+        user: String,
+        tweet: TweetRef,
+    },
+    Follow {
+        user: String,
+        other: String,
+    },
+    Unfollow {
+        user: String,
+        other: String,
+    },
+    /// Likes are anonymous in chirp, so no user.
+    Like {
+        tweet: TweetRef,
+        times: u32,
+    },
+}
+
+/// A tweet named in a script.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TweetRef {
+    /// Given with `label=` when it was posted.
+    Label(String),
+    /// Its id.
+    Id(i64),
+}
+
+impl std::fmt::Display for TweetRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Label(l) => write!(f, "{l}"),
+            Self::Id(id) => write!(f, "tweet {id}"),
+        }
+    }
+}
+
+/// A command and the line it came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Line {
+    pub number: usize,
+    pub step: Step,
+}
+
+/// Why a line cannot be run.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("line {line}: {message}")]
+pub struct ParseError {
+    pub line: usize,
+    pub message: String,
+}
+
+/// Most likes one `like` line may send.
+const MAX_LIKES: u32 = 100_000;
+
+/// Parses a whole script; every bad line is reported, not just the first.
+pub fn parse(source: &str) -> Result<Vec<Line>, Vec<ParseError>> {
+    let mut lines = Vec::new();
+    let mut errors = Vec::new();
+    for (i, text) in source.lines().enumerate() {
+        let number = i + 1;
+        match parse_line(text) {
+            Ok(Some(step)) => lines.push(Line { number, step }),
+            Ok(None) => {}
+            Err(message) => errors.push(ParseError {
+                line: number,
+                message,
+            }),
+        }
+    }
+    if errors.is_empty() {
+        Ok(lines)
+    } else {
+        Err(errors)
+    }
+}
+
+/// One line: `None` for a blank or comment line.
+fn parse_line(text: &str) -> Result<Option<Step>, String> {
+    let words = shlex::split(text).ok_or("an unclosed quote")?;
+    let Some((command, rest)) = words.split_first() else {
+        return Ok(None);
+    };
+    // Options (`key=value`) come after the positional words.
+    let split = rest
+        .iter()
+        .position(|w| option(w).is_some())
+        .unwrap_or(rest.len());
+    let (args, opts) = rest.split_at(split);
+    let mut options = HashMap::new();
+    for word in opts {
+        let (key, value) = option(word).ok_or_else(|| {
+            format!("{word:?} comes after an option; options (key=value) go last")
+        })?;
+        if options.insert(key, value.to_owned()).is_some() {
+            return Err(format!("{key}= is given twice"));
+        }
+    }
+    let mut a = Args {
+        command,
+        args,
+        options,
+    };
+    let step = match command.as_str() {
+        "password" => Step::Password(a.exact(1, "password SECRET")?[0].clone()),
+        "user" => {
+            let w = a.between(1, 3, "user NAME [DISPLAY_NAME [BIO]]")?;
+            Step::User {
+                name: w[0].clone(),
+                display_name: w.get(1).cloned(),
+                bio: w.get(2).cloned(),
+            }
+        }
+        "category" => {
+            let w = a.between(3, 4, "category USER SLUG NAME [DESCRIPTION]")?;
+            Step::Category {
+                user: w[0].clone(),
+                slug: w[1].clone(),
+                name: w[2].clone(),
+                description: w.get(3).cloned(),
+            }
+        }
+        "post" => {
+            let w = a
+                .exact(2, "post USER TEXT [label=L] [category=SLUG]")?
+                .to_vec();
+            Step::Post {
+                user: w[0].clone(),
+                text: w[1].clone(),
+                label: a.take("label"),
+                category: a.take("category"),
+            }
+        }
+        "reply" => {
+            let w = a.exact(3, "reply USER TWEET TEXT [label=L]")?.to_vec();
+            Step::Reply {
+                user: w[0].clone(),
+                to: tweet_ref(&w[1]),
+                text: w[2].clone(),
+                label: a.take("label"),
+            }
+        }
+        "edit" => {
+            let w = a.exact(3, "edit USER TWEET TEXT")?;
+            Step::Edit {
+                user: w[0].clone(),
+                tweet: tweet_ref(&w[1]),
+                text: w[2].clone(),
+            }
+        }
+        "delete" => {
+            let w = a.exact(2, "delete USER TWEET")?;
+            Step::Delete {
+                user: w[0].clone(),
+                tweet: tweet_ref(&w[1]),
+            }
+        }
+        "follow" | "unfollow" => {
+            let w = a.exact(2, "follow USER OTHER_USER")?;
+            let (user, other) = (w[0].clone(), w[1].clone());
+            if command == "follow" {
+                Step::Follow { user, other }
+            } else {
+                Step::Unfollow { user, other }
+            }
+        }
+        "like" => {
+            let w = a.between(1, 2, "like TWEET [TIMES]")?;
+            let times = match w.get(1) {
+                None => 1,
+                Some(n) => match n.parse::<u32>() {
+                    Ok(n) if (1..=MAX_LIKES).contains(&n) => n,
+                    _ => return Err(format!("TIMES must be 1 to {MAX_LIKES}, not {n:?}")),
+                },
+            };
+            Step::Like {
+                tweet: tweet_ref(&w[0]),
+                times,
+            }
+        }
+        "message" => return Err("direct messages are not built yet".into()),
+        other => {
+            return Err(format!(
+                "unknown command {other:?} (try password, user, category, post, reply, \
+                 edit, delete, follow, unfollow, like)"
+            ));
+        }
+    };
+    if let Some(key) = a.options.keys().next() {
+        return Err(format!("{command} takes no {key}= option"));
+    }
+    Ok(Some(step))
+}
+
+/// `key=value` for the options scripts know.
+fn option(word: &str) -> Option<(&'static str, &str)> {
+    let (key, value) = word.split_once('=')?;
+    let key = ["label", "category"].into_iter().find(|k| *k == key)?;
+    Some((key, value))
+}
+
+/// A number is a tweet id; anything else a label.
+fn tweet_ref(word: &str) -> TweetRef {
+    match word.parse() {
+        Ok(id) => TweetRef::Id(id),
+        Err(_) => TweetRef::Label(word.to_owned()),
+    }
+}
+
+/// The words of one line, checked against what its command takes.
+struct Args<'a> {
+    command: &'a str,
+    args: &'a [String],
+    options: HashMap<&'static str, String>,
+}
+
+impl Args<'_> {
+    fn exact(&self, n: usize, usage: &str) -> Result<&[String], String> {
+        self.between(n, n, usage)
+    }
+
+    fn between(&self, min: usize, max: usize, usage: &str) -> Result<&[String], String> {
+        if (min..=max).contains(&self.args.len()) {
+            Ok(self.args)
+        } else {
+            Err(format!(
+                "{} takes {}, got {} word(s); usage: {usage}",
+                self.command,
+                if min == max {
+                    format!("{min}")
+                } else {
+                    format!("{min} to {max}")
+                },
+                self.args.len()
+            ))
+        }
+    }
+
+    fn take(&mut self, key: &str) -> Option<String> {
+        self.options.remove(key)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn one(line: &str) -> Step {
+        let mut lines = parse(line).expect("parses");
+        assert_eq!(lines.len(), 1);
+        lines.remove(0).step
+    }
+
+    fn error(script: &str) -> String {
+        let errors = parse(script).expect_err("refused");
+        errors[0].to_string()
+    }
+
+    #[test]
+    fn commands_and_options_parse() {
+        assert_eq!(
+            one(r#"post alice "Hello #chirp" label=hi category=books"#),
+            Step::Post {
+                user: "alice".into(),
+                text: "Hello #chirp".into(),
+                label: Some("hi".into()),
+                category: Some("books".into()),
+            }
+        );
+        assert_eq!(
+            one("reply bob 42 'so true'"),
+            Step::Reply {
+                user: "bob".into(),
+                to: TweetRef::Id(42),
+                text: "so true".into(),
+                label: None,
+            }
+        );
+        assert_eq!(
+            one("like hi 3"),
+            Step::Like {
+                tweet: TweetRef::Label("hi".into()),
+                times: 3
+            }
+        );
+        assert_eq!(
+            one(r#"user carol "Carol C""#),
+            Step::User {
+                name: "carol".into(),
+                display_name: Some("Carol C".into()),
+                bio: None
+            }
+        );
+    }
+
+    #[test]
+    fn comments_and_blank_lines_are_skipped_and_lines_numbered() {
+        let lines = parse("# a demo\n\nfollow bob alice  # bob likes alice\n").expect("parses");
+        assert_eq!(lines.len(), 1);
+        assert_eq!(lines[0].number, 3);
+    }
+
+    #[test]
+    fn mistakes_say_which_line_and_why() {
+        assert_eq!(
+            error("user alice\npost alice"),
+            "line 2: post takes 2, got 1 word(s); usage: post USER TEXT [label=L] [category=SLUG]"
+        );
+        assert!(error("post alice \"unclosed").contains("unclosed quote"));
+        assert!(error("shout alice hi").contains("unknown command \"shout\""));
+        assert!(error("like hi 0").contains("TIMES must be 1 to"));
+        assert!(error("like hi many").contains("TIMES must be"));
+        assert!(error("edit alice hi text label=x").contains("edit takes no label= option"));
+        assert!(error("post alice label=x text").contains("options (key=value) go last"));
+        assert!(error("post alice t label=a label=b").contains("label= is given twice"));
+        assert!(error("message alice bob hi").contains("not built yet"));
+        // Every bad line is reported at once.
+        assert_eq!(parse("nope\nfollow a\nuser ok").expect_err("bad").len(), 2);
+    }
+}
