@@ -24,6 +24,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -304,6 +305,26 @@ impl Batcher {
         held_in(&s, tweet, true)
     }
 
+    /// `base` (the database's count as this instance tracks it, which
+    /// `on_flushed` raises when a batch lands) plus the likes held, read
+    /// together under the lock a flush holds while it moves a batch from
+    /// one to the other: the answer to a like is never short of, or beyond,
+    /// what has been taken in.
+    pub fn count(&self, tweet: i64, base: &AtomicI64) -> i64 {
+        let s = self.shared.lock();
+        base.load(Ordering::Relaxed) + held_in(&s, tweet, true)
+    }
+
+    /// Runs `keep` (which should store a like count just read from the
+    /// database) only if no batch has been applied since `mark`, so the
+    /// read saw every earlier batch and none of a later one; the lock keeps
+    /// a flush from landing between this check and `keep`. `None` when it
+    /// did not run.
+    pub fn if_unchanged_since<T>(&self, mark: FlushMark, keep: impl FnOnce() -> T) -> Option<T> {
+        let s = self.shared.lock();
+        (s.applies == mark.0 && mark.0.is_multiple_of(2)).then(keep)
+    }
+
     /// [`Batcher::held`] for many tweets under one lock.
     pub fn held_many(&self, tweets: &[i64]) -> Vec<i64> {
         let s = self.shared.lock();
@@ -323,14 +344,15 @@ impl Batcher {
     }
 
     /// The likes held for each of `tweets` that a database read begun at
-    /// `mark` cannot include. The batch in flight counts only if no batch
-    /// was being applied since `mark`; otherwise the read may already hold
-    /// it. So a count can fall short while a batch is being written, but
-    /// never shows a like twice.
-    pub fn held_since(&self, mark: FlushMark, tweets: &[i64]) -> Vec<i64> {
+    /// `mark` cannot include, and whether that is exact. The batch in flight
+    /// counts only if no batch was being applied since `mark`; otherwise the
+    /// read may already hold it, so it is left out (and `false` says the
+    /// counts may be short; read again for exact ones). Never a like twice.
+    pub fn held_since(&self, mark: FlushMark, tweets: &[i64]) -> (bool, Vec<i64>) {
         let s = self.shared.lock();
         let settled = s.applies == mark.0 && mark.0.is_multiple_of(2);
-        tweets.iter().map(|&t| held_in(&s, t, settled)).collect()
+        let held = tweets.iter().map(|&t| held_in(&s, t, settled)).collect();
+        (settled, held)
     }
 
     /// Stops taking likes, writes everything held to the database (for up

@@ -21,6 +21,13 @@ use self::batcher::{Batcher, BatcherConfig, FlushMark, LikeRefused, LikeSink};
 use crate::metrics::Metrics;
 use crate::{ApiError, ApiResult};
 
+/// Reads of a tweet's like count tried before a like gives up (each waits
+/// out the batch being applied, so this takes several batches in a row).
+const BASE_ATTEMPTS: usize = 5;
+
+/// Reads of tweets tried before their counts are served possibly short.
+const READ_ATTEMPTS: usize = 5;
+
 /// How likes reach the database.
 #[derive(Debug, Clone)]
 pub enum LikesConfig {
@@ -94,18 +101,45 @@ impl Likes {
     }
 
     /// The like count the database had for `tweet` (as cached), or 404.
+    ///
+    /// A count read while a batch lands could miss it, or include it and
+    /// then have it added again by `on_flushed`; so the read is kept only if
+    /// no batch landed around it, and read again otherwise.
     async fn base(&self, tweet: i64) -> ApiResult<Arc<AtomicI64>> {
-        if let Some(base) = self.known.get(&tweet) {
-            return Ok(base);
+        for _ in 0..BASE_ATTEMPTS {
+            if let Some(base) = self.known.get(&tweet) {
+                return Ok(base);
+            }
+            let mark = self.before_read().await;
+            let found = self
+                .store
+                .tweet(tweet)
+                .await?
+                .ok_or(ApiError::NotFound("tweet"))?;
+            let base = Arc::new(AtomicI64::new(found.like_count));
+            // Concurrent first likes all read; the first to keep its count
+            // wins and the rest use that one, so a flush raises the count
+            // every like of this tweet answers with.
+            let keep = || self.known.entry(tweet).or_insert(base).into_value();
+            match (&self.batcher, mark) {
+                (Some(batcher), ReadMark(Some(mark))) => {
+                    if let Some(kept) = batcher.if_unchanged_since(mark, keep) {
+                        return Ok(kept);
+                    }
+                }
+                _ => return Ok(keep()),
+            }
         }
+        // Batches kept landing through every read (rare: each attempt waits
+        // out the batch being applied). Take the like all the same, with a
+        // count that may be off by the batch that just landed, and cache
+        // nothing, so the next like reads again.
         let found = self
             .store
             .tweet(tweet)
             .await?
             .ok_or(ApiError::NotFound("tweet"))?;
-        let base = Arc::new(AtomicI64::new(found.like_count));
-        self.known.insert(tweet, base.clone());
-        Ok(base)
+        Ok(Arc::new(AtomicI64::new(found.like_count)))
     }
 
     /// Adds one like; returns the tweet's like count as this instance sees it.
@@ -118,7 +152,7 @@ impl Likes {
                         ApiError::Unavailable(e.into())
                     }
                 })?;
-                Ok(base.load(Ordering::Relaxed) + batcher.held(tweet))
+                Ok(batcher.count(tweet, &base))
             }
             None => {
                 if self.store.add_likes(&[(tweet, 1)]).await? == 0 {
@@ -141,14 +175,40 @@ impl Likes {
 
     /// Adds the likes this instance holds to each tweet's count, for
     /// `tweets` read from the database after `mark` was taken (so a batch
-    /// the read already includes is not added again).
-    pub fn adjust(&self, mark: ReadMark, tweets: &mut [Tweet]) {
+    /// the read already includes is not added again). Returns `false` when
+    /// a batch landed during the read, so the counts may be short by it.
+    pub fn adjust(&self, mark: ReadMark, tweets: &mut [Tweet]) -> bool {
         let (Some(batcher), ReadMark(Some(mark))) = (&self.batcher, mark) else {
-            return;
+            return true;
         };
         let ids: Vec<i64> = tweets.iter().map(|t| t.id).collect();
-        for (tweet, held) in tweets.iter_mut().zip(batcher.held_since(mark, &ids)) {
+        let (exact, held) = batcher.held_since(mark, &ids);
+        for (tweet, held) in tweets.iter_mut().zip(held) {
             tweet.like_count += held;
+        }
+        exact
+    }
+
+    /// Reads with `read` and adds the likes held to the `tweets` of what it
+    /// returns. A read that overlapped a batch landing is done again (a few
+    /// times at most), so counts are exact unless batches land back to back.
+    pub async fn counted<T, F, Fut>(
+        &self,
+        read: F,
+        tweets: impl Fn(&mut T) -> &mut [Tweet],
+    ) -> ApiResult<T>
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = ApiResult<T>>,
+    {
+        let mut attempt = 1;
+        loop {
+            let mark = self.before_read().await;
+            let mut value = read().await?;
+            if self.adjust(mark, tweets(&mut value)) || attempt == READ_ATTEMPTS {
+                return Ok(value);
+            }
+            attempt += 1;
         }
     }
 

@@ -135,14 +135,15 @@ async fn list_tweets(
 
 /// One tweet, with the likes this instance still holds added to its count.
 pub(crate) async fn find_tweet(state: &AppState, id: i64) -> ApiResult<Tweet> {
-    let mark = state.likes.before_read().await;
-    let mut tweet = state
-        .store
-        .tweet(id)
-        .await?
-        .ok_or(ApiError::NotFound("tweet"))?;
-    state.likes.adjust(mark, std::slice::from_mut(&mut tweet));
-    Ok(tweet)
+    // `move`: each read's future borrows the state, not the closure.
+    let read = move || async move {
+        state
+            .store
+            .tweet(id)
+            .await?
+            .ok_or(ApiError::NotFound("tweet"))
+    };
+    state.likes.counted(read, std::slice::from_mut).await
 }
 
 /// A page of tweets, with the likes this instance still holds added to
@@ -152,10 +153,11 @@ pub(crate) async fn tweet_page(
     filter: &TweetFilter,
     page: Page,
 ) -> ApiResult<Paged<Tweet>> {
-    let mark = state.likes.before_read().await;
-    let mut list = state.store.list_tweets(filter, page).await?;
-    state.likes.adjust(mark, &mut list.items);
-    Ok(list)
+    let read = move || async move { Ok(state.store.list_tweets(filter, page).await?) };
+    state
+        .likes
+        .counted(read, |list: &mut Paged<Tweet>| &mut list.items)
+        .await
 }
 
 /// One tweet.

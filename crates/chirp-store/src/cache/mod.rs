@@ -75,9 +75,20 @@ impl CachedStore {
 
     /// Stores an entity read from the database, unless an eviction ran
     /// since `epoch` (then the value may already be stale).
+    ///
+    /// The check before the store is not enough on its own: an eviction can
+    /// begin after it and send its delete while our store is still on its
+    /// way (to Redis, say), so the stale value lands after the delete. So
+    /// the epoch is checked again once the store is done, and if an eviction
+    /// began meanwhile, our entry is taken out again. An eviction that
+    /// begins after that second check deletes after our store finished.
     async fn fill<T: Serialize>(&self, epoch: u64, key: &str, value: &T) {
-        if self.epoch() == epoch {
-            self.put(key, value).await;
+        if self.epoch() != epoch {
+            return;
+        }
+        self.put(key, value).await;
+        if self.epoch() != epoch {
+            self.cache.delete(&[key.to_owned()]).await;
         }
     }
 

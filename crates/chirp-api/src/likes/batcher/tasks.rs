@@ -188,9 +188,11 @@ pub(super) async fn flusher_task(shared: Arc<Shared>) {
             journal::encode_done(&mut s.buffer, batch as u64);
             s.appended += 1;
             shared.publish_gauges(&s);
+            // Under the same lock that takes the batch out of `held`, so
+            // `Batcher::count` never sees it in both places or in neither.
+            (shared.on_flushed)(&likes);
         }
         shared.wake_writer.notify_one();
-        (shared.on_flushed)(&likes);
         if !config.flush_gap.is_zero() && !shared.lock().draining {
             tokio::time::sleep(config.flush_gap).await;
         }
