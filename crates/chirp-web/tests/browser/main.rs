@@ -254,6 +254,125 @@ fn phone_sized_window_is_readable() {
     }
 }
 
+/// WCAG AA contrast for every piece of text (4.5:1, or 3:1 for large
+/// text) against the background it sits on, a label for every form field,
+/// and a visible focus ring when moving through a page with the keyboard.
+#[test]
+fn pages_are_accessible() {
+    let Some(chromium) = chromium() else { return };
+    let _turn = one_browser_at_a_time();
+    let site = Site::start();
+    let browser = launch(&chromium);
+    let tab = open_tab(browser.new_tab(), DESKTOP);
+
+    sign_up(&tab, &site, "dana", "Dana");
+    let id = post(&tab, "reading about #contrast with @dana");
+    let pages = [
+        "/".to_owned(),
+        "/public".to_owned(),
+        "/@dana".to_owned(),
+        "/@dana/followers".to_owned(),
+        format!("/tweets/{id}"),
+        format!("/tweets/{id}/edit"),
+        "/search?q=contrast".to_owned(),
+        "/search".to_owned(),
+        "/settings".to_owned(),
+        "/c".to_owned(),
+    ];
+    let mut problems = Vec::new();
+    for page in &pages {
+        goto(&tab, &site.url(page));
+        let found = js(&tab, ACCESSIBILITY_PROBLEMS);
+        for p in found.as_array().cloned().unwrap_or_default() {
+            problems.push(format!("{page}: {}", p.as_str().unwrap_or_default()));
+        }
+    }
+    // The same for a visitor: the welcome card, log in, sign up.
+    click_and_load(&tab, "form.logout button[type=submit]");
+    for page in ["/", "/login", "/signup"] {
+        goto(&tab, &site.url(page));
+        let found = js(&tab, ACCESSIBILITY_PROBLEMS);
+        for p in found.as_array().cloned().unwrap_or_default() {
+            problems.push(format!("{page}: {}", p.as_str().unwrap_or_default()));
+        }
+    }
+    if !problems.is_empty() {
+        fail(
+            &tab,
+            &format!("accessibility problems:\n{}", problems.join("\n")),
+        );
+    }
+
+    // Keyboard: the first Tab reaches the skip link, shown on screen; the
+    // next one the brand link, with a focus ring.
+    goto(&tab, &site.url("/"));
+    for (step, expected) in [("skip", "a.skip"), ("brand", "a.brand")] {
+        if let Err(e) = tab.press_key("Tab") {
+            fail(&tab, &format!("pressing Tab ({step}): {e:#}"));
+        }
+        let focus = js(
+            &tab,
+            &format!(
+                r#"(() => {{
+                    const e = document.activeElement;
+                    const r = e.getBoundingClientRect();
+                    const s = getComputedStyle(e);
+                    return {{
+                        right: e.matches({expected}),
+                        on_screen: r.left >= 0 && r.top >= 0 && r.width > 0,
+                        ring: s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) >= 2,
+                    }};
+                }})()"#,
+                expected = js_str(expected)
+            ),
+        );
+        if focus != serde_json::json!({"right": true, "on_screen": true, "ring": true}) {
+            fail(
+                &tab,
+                &format!("Tab {step}: expected a visible, ringed `{expected}`, got {focus}"),
+            );
+        }
+    }
+}
+
+/// Lists text below WCAG AA contrast and form fields without a label on
+/// the current page. Colours are the computed ones; the background is the
+/// nearest opaque one up the tree.
+const ACCESSIBILITY_PROBLEMS: &str = r#"(() => {
+    const channel = c => { c /= 255; return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4; };
+    const luminance = ([r, g, b]) => 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b);
+    const rgba = s => { const v = s.match(/[\d.]+/g).map(Number); return v.length === 3 ? [...v, 1] : v; };
+    const background = el => {
+        for (let e = el; e; e = e.parentElement) {
+            const c = rgba(getComputedStyle(e).backgroundColor);
+            if (c[3] > 0) return c;
+        }
+        return [255, 255, 255, 1];
+    };
+    const problems = [];
+    for (const el of document.querySelectorAll('body *')) {
+        const hasText = [...el.childNodes].some(n => n.nodeType === 3 && n.textContent.trim());
+        if (!hasText || el.getClientRects().length === 0 || el.closest('.visually-hidden, .skip')) continue;
+        const style = getComputedStyle(el);
+        if (style.visibility === 'hidden') continue;
+        const fg = luminance(rgba(style.color)), bg = luminance(background(el));
+        const ratio = (Math.max(fg, bg) + 0.05) / (Math.min(fg, bg) + 0.05);
+        const px = parseFloat(style.fontSize);
+        const large = px >= 24 || (Number(style.fontWeight) >= 700 && px >= 18.66);
+        const needed = large ? 3 : 4.5;
+        if (ratio < needed) {
+            const what = el.textContent.trim().replace(/\s+/g, ' ').slice(0, 30);
+            problems.push(`${el.tagName.toLowerCase()}.${el.className} "${what}": contrast ${ratio.toFixed(2)} < ${needed}`);
+        }
+    }
+    for (const f of document.querySelectorAll('input:not([type=hidden]), textarea, select')) {
+        if (!(f.labels && f.labels.length) && !f.getAttribute('aria-label') && !f.getAttribute('aria-labelledby')) {
+            problems.push(`field ${f.id || f.name} has no label`);
+        }
+    }
+    return problems;
+})()"#;
+
 // ---------------------------------------------------------------------------
 // The site and the browser.
 
