@@ -52,6 +52,9 @@ pub enum ApiError {
     /// Body over the limit (413).
     #[error("request body is too large")]
     PayloadTooLarge,
+    /// Too many attempts; try again after `retry_after` (429).
+    #[error("too many failed log-ins for this account; try again in {} minute(s)", retry_after.as_secs().div_ceil(60).max(1))]
+    RateLimited { retry_after: std::time::Duration },
     /// A dependency (the database) is down (503).
     #[error("service temporarily unavailable, try again shortly")]
     Unavailable(#[source] anyhow::Error),
@@ -89,6 +92,7 @@ impl ApiError {
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -106,6 +110,7 @@ impl ApiError {
             Self::MethodNotAllowed => "method_not_allowed",
             Self::Conflict(_) => "conflict",
             Self::PayloadTooLarge => "payload_too_large",
+            Self::RateLimited { .. } => "rate_limited",
             Self::Unavailable(_) => "unavailable",
             Self::Internal(_) => "internal",
         }
@@ -135,7 +140,15 @@ impl IntoResponse for ApiError {
                 field,
             },
         };
-        (self.status(), Json(body)).into_response()
+        let mut resp = (self.status(), Json(body)).into_response();
+        if let Self::RateLimited { retry_after } = &self {
+            let secs = retry_after.as_secs().max(1).to_string();
+            if let Ok(value) = axum::http::HeaderValue::from_str(&secs) {
+                resp.headers_mut()
+                    .insert(axum::http::header::RETRY_AFTER, value);
+            }
+        }
+        resp
     }
 }
 

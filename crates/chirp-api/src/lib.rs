@@ -25,6 +25,7 @@ pub mod requests;
 pub mod routes;
 pub mod server;
 pub mod state;
+pub mod throttle;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;

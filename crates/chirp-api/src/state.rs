@@ -9,6 +9,7 @@ use crate::auth::Passwords;
 use crate::likes::Likes;
 use crate::metrics::Metrics;
 use crate::requests::RequestLog;
+use crate::throttle::LoginThrottle;
 
 /// Settings of the API layer.
 #[derive(Debug, Clone)]
@@ -17,6 +18,9 @@ pub struct ApiConfig {
     pub body_limit: usize,
     /// How long a login stays valid.
     pub session_ttl: Duration,
+    /// Rate limits on (`CHIRP_RATE_LIMIT`): for now, failed log-ins per
+    /// username (see [`crate::throttle`]).
+    pub rate_limit: bool,
 }
 
 impl Default for ApiConfig {
@@ -24,6 +28,7 @@ impl Default for ApiConfig {
         Self {
             body_limit: 64 * 1024,
             session_ttl: Duration::from_secs(30 * 24 * 3600),
+            rate_limit: true,
         }
     }
 }
@@ -57,6 +62,8 @@ pub struct Parts {
     pub requests: RequestLog,
     /// Prometheus metrics for `/metrics`.
     pub metrics: Metrics,
+    /// Failed log-ins per username, against password guessing.
+    pub logins: LoginThrottle,
 }
 
 impl AppState {
@@ -73,6 +80,7 @@ impl AppState {
         Self(Arc::new(Parts {
             store,
             passwords: Passwords::new(cores),
+            logins: LoginThrottle::new(config.rate_limit),
             config: Arc::new(config),
             likes,
             requests,

@@ -160,6 +160,12 @@ pub struct ServeArgs {
     #[arg(long, env = "CHIRP_INSTANCE")]
     pub instance: Option<String>,
 
+    /// Rate limits: `on`, or `off` for benchmarks and test suites. For now
+    /// this throttles password guessing: after 10 failed log-ins for a
+    /// username in 15 minutes, log-ins for it get 429 for the rest of them.
+    #[arg(long = "rate-limit", env = "CHIRP_RATE_LIMIT", default_value = "on")]
+    pub rate_limit: Switch,
+
     #[command(flatten)]
     pub likes: LikeArgs,
 
@@ -331,6 +337,32 @@ mod tests {
         assert!(args.likes.batching.on());
         assert_eq!(args.likes.max_pending, 10);
         assert_eq!(args.likes.max_age, Duration::from_secs(60));
+    }
+
+    /// `chirp serve` with `flags`.
+    fn serve_args(flags: &[&str]) -> ServeArgs {
+        let argv = ["chirp", "serve"].iter().chain(flags).copied();
+        match Cli::try_parse_from(argv).ok().and_then(|c| c.command) {
+            Some(Command::Serve(args)) => args,
+            other => panic!("serve did not parse: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn rate_limits_are_on_unless_turned_off() {
+        assert!(serve_args(&[]).rate_limit.on());
+        assert!(!serve_args(&["--rate-limit", "off"]).rate_limit.on());
+        assert!(Cli::try_parse_from(["chirp", "serve", "--rate-limit", "maybe"]).is_err());
+    }
+
+    #[test]
+    fn the_database_lives_in_the_data_dir_unless_given() {
+        assert_eq!(
+            serve_args(&["--data-dir", "/srv/chirp"]).database_url(),
+            "sqlite:///srv/chirp/chirp.db"
+        );
+        let pg = "postgres://chirp@db:5432/chirp";
+        assert_eq!(serve_args(&["--database-url", pg]).database_url(), pg);
     }
 
     #[test]

@@ -142,6 +142,7 @@ pub async fn serve(args: ServeArgs, shape: Shape) -> anyhow::Result<()> {
         ApiConfig {
             body_limit: args.body_limit,
             session_ttl: args.session_ttl,
+            rate_limit: args.rate_limit.on(),
         },
         likes.clone(),
         requests,

@@ -42,6 +42,7 @@ pub struct SessionBody {
     responses(
         (status = 201, body = SessionBody),
         (status = 401, description = "Wrong username or password", body = ErrorBody),
+        (status = 429, description = "Too many failed log-ins for this username; see Retry-After", body = ErrorBody),
     ))]
 async fn login(
     State(state): State<AppState>,
@@ -59,8 +60,21 @@ async fn login(
 }
 
 /// Checks a username and password; the same error (and about the same time)
-/// whether the account is missing or the password is wrong.
+/// whether the account is missing or the password is wrong. Refused with
+/// 429, before any password is checked, once the username has had too many
+/// failures ([`crate::throttle`]).
 pub(crate) async fn log_in(state: &AppState, username: &str, password: &str) -> ApiResult<Account> {
+    state.logins.check(username)?;
+    let result = check_password(state, username, password).await;
+    match &result {
+        Ok(_) => state.logins.succeeded(username),
+        Err(ApiError::BadCredentials) => state.logins.failed(username),
+        Err(_) => {}
+    }
+    result
+}
+
+async fn check_password(state: &AppState, username: &str, password: &str) -> ApiResult<Account> {
     let creds = if chirp_core::text::Username::parse(username).is_ok() {
         state.store.credentials(username).await?
     } else {

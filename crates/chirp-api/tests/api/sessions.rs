@@ -217,6 +217,61 @@ async fn other_sites_cannot_change_things_with_the_cookie(app: TestApp) {
     app.send(req).await.expect(204);
 }
 
+async fn password_guessing_is_throttled_per_username(app: TestApp) {
+    app.register("alice").await;
+    app.register("bob").await;
+    let login = |name: &str, password: &str| {
+        app.post(
+            "/api/sessions",
+            None,
+            json!({"username": name, "password": password}),
+        )
+    };
+    for i in 0..10 {
+        login("alice", &format!("guess number {i}"))
+            .await
+            .expect_error(401, "bad_credentials");
+    }
+    // Now even the right password waits, in any letter case.
+    for name in ["alice", "ALICE"] {
+        let refused = login(name, "correct horse").await;
+        let retry_after: u64 = refused.headers["retry-after"]
+            .to_str()
+            .expect("ascii")
+            .parse()
+            .expect("seconds");
+        assert!((1..=900).contains(&retry_after), "{retry_after}");
+        refused.expect_error(429, "rate_limited");
+    }
+    // Nobody else is affected.
+    login("bob", "correct horse").await.expect(201);
+    // Names that do not exist are throttled alike, so a 429 tells nothing.
+    for _ in 0..10 {
+        login("nobody", "whatever1")
+            .await
+            .expect_error(401, "bad_credentials");
+    }
+    login("nobody", "whatever1")
+        .await
+        .expect_error(429, "rate_limited");
+}
+
+async fn a_good_login_clears_the_failures(app: TestApp) {
+    app.register("alice").await;
+    for round in 0..3 {
+        for i in 0..9 {
+            app.post(
+                "/api/sessions",
+                None,
+                json!({"username": "alice", "password": format!("wrong {round} {i}")}),
+            )
+            .await
+            .expect_error(401, "bad_credentials");
+        }
+        app.login("alice").await;
+    }
+}
+
 async fn login_bodies_must_have_both_fields(app: TestApp) {
     app.register("alice").await;
     for body in [
@@ -272,5 +327,7 @@ both!(
     unknown_bearer_tokens_are_401,
     the_session_cookie_authenticates_too,
     other_sites_cannot_change_things_with_the_cookie,
+    password_guessing_is_throttled_per_username,
+    a_good_login_clears_the_failures,
     login_bodies_must_have_both_fields,
 );
