@@ -22,7 +22,7 @@
 //! Concurrency: one `std::sync::Mutex` guards all state; it is held only for
 //! in-memory updates (never across an await or a syscall).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -118,7 +118,13 @@ struct Pending {
 struct InFlight {
     batch: i64,
     likes: Vec<(i64, i64)>,
+    /// `State::applies` once its apply began (odd); `None` before.
+    started: Option<u64>,
 }
+
+/// How many landed batches are remembered, to tell which tweets a read
+/// that overlapped them may have seen change.
+const LANDED_KEPT: usize = 256;
 
 #[derive(Debug, Default)]
 struct State {
@@ -137,6 +143,11 @@ struct State {
     /// Bumped when a batch starts to be applied and again when it is done:
     /// odd while the database may be taking the batch in flight.
     applies: u64,
+    /// The latest batches that landed: when their apply began (odd
+    /// `applies`) and their tweets, newest last.
+    landed: VecDeque<(u64, Vec<i64>)>,
+    /// The latest start among batches dropped from `landed` (0: none).
+    landed_forgotten: u64,
 }
 
 struct Shared {
@@ -309,26 +320,32 @@ impl Batcher {
     /// `on_flushed` raises when a batch lands) plus the likes held, read
     /// together under the lock a flush holds while it moves a batch from
     /// one to the other: the answer to a like is never short of, or beyond,
-    /// what has been taken in.
-    pub fn count(&self, tweet: i64, base: &AtomicI64) -> i64 {
+    /// what has been taken in. `None` if `still_tracked` (asked under the
+    /// lock) says `base` is no longer the counter flushes raise (it expired
+    /// from the cache, so a batch may have landed without raising it).
+    pub fn count(
+        &self,
+        tweet: i64,
+        base: &AtomicI64,
+        still_tracked: impl FnOnce() -> bool,
+    ) -> Option<i64> {
         let s = self.shared.lock();
-        base.load(Ordering::Relaxed) + held_in(&s, tweet, true)
+        still_tracked().then(|| base.load(Ordering::Relaxed) + held_in(&s, tweet, true))
     }
 
-    /// Runs `keep` (which should store a like count just read from the
-    /// database) only if no batch has been applied since `mark`, so the
-    /// read saw every earlier batch and none of a later one; the lock keeps
-    /// a flush from landing between this check and `keep`. `None` when it
-    /// did not run.
-    pub fn if_unchanged_since<T>(&self, mark: FlushMark, keep: impl FnOnce() -> T) -> Option<T> {
+    /// Runs `keep` (which should store `tweet`'s like count just read from
+    /// the database) only if no batch with `tweet` in it was applied since
+    /// `mark`, so the read saw every earlier batch of it and none of a
+    /// later one; the lock keeps a flush from landing between this check
+    /// and `keep`. `None` when it did not run.
+    pub fn if_unchanged_since<T>(
+        &self,
+        mark: FlushMark,
+        tweet: i64,
+        keep: impl FnOnce() -> T,
+    ) -> Option<T> {
         let s = self.shared.lock();
-        (s.applies == mark.0 && mark.0.is_multiple_of(2)).then(keep)
-    }
-
-    /// [`Batcher::held`] for many tweets under one lock.
-    pub fn held_many(&self, tweets: &[i64]) -> Vec<i64> {
-        let s = self.shared.lock();
-        tweets.iter().map(|&t| held_in(&s, t, true)).collect()
+        (!s.changed_since(mark.0, tweet)).then(keep)
     }
 
     /// Take this before reading like counts from the database, and add
@@ -344,15 +361,23 @@ impl Batcher {
     }
 
     /// The likes held for each of `tweets` that a database read begun at
-    /// `mark` cannot include, and whether that is exact. The batch in flight
-    /// counts only if no batch was being applied since `mark`; otherwise the
-    /// read may already hold it, so it is left out (and `false` says the
-    /// counts may be short; read again for exact ones). Never a like twice.
+    /// `mark` cannot include, and whether that is exact. For a tweet that a
+    /// batch applied since `mark` touched, the read may or may not hold that
+    /// batch, so the batch in flight is left out for it (and `false` says
+    /// counts may be short; read again for exact ones). Batches of other
+    /// tweets do not matter. Never a like twice.
     pub fn held_since(&self, mark: FlushMark, tweets: &[i64]) -> (bool, Vec<i64>) {
         let s = self.shared.lock();
-        let settled = s.applies == mark.0 && mark.0.is_multiple_of(2);
-        let held = tweets.iter().map(|&t| held_in(&s, t, settled)).collect();
-        (settled, held)
+        let mut exact = true;
+        let held = tweets
+            .iter()
+            .map(|&t| {
+                let settled = !s.changed_since(mark.0, t);
+                exact &= settled;
+                held_in(&s, t, settled)
+            })
+            .collect();
+        (exact, held)
     }
 
     /// Stops taking likes, writes everything held to the database (for up
@@ -383,6 +408,42 @@ impl Batcher {
                 held,
                 "like batcher stopped with likes still held; they are in the journal and will be written at the next start"
             ),
+        }
+    }
+}
+
+impl State {
+    /// Whether a batch with `tweet` in it began applying at or after
+    /// `applies` value `mark` (or was applying then): a database read begun
+    /// at `mark` may or may not include it. Unknown is taken as yes.
+    fn changed_since(&self, mark: u64, tweet: i64) -> bool {
+        // Starts are odd, so 0 means nothing was forgotten yet.
+        if self.landed_forgotten > 0 && mark <= self.landed_forgotten {
+            return true;
+        }
+        let in_flight = self.in_flight.as_ref().is_some_and(|f| {
+            f.started.is_some_and(|start| start >= mark) && f.likes.iter().any(|(t, _)| *t == tweet)
+        });
+        in_flight
+            || self
+                .landed
+                .iter()
+                .rev()
+                .take_while(|(start, _)| *start >= mark)
+                .any(|(_, tweets)| tweets.binary_search(&tweet).is_ok())
+    }
+
+    /// Records a batch that landed, forgetting the oldest past the limit.
+    fn remember_landed(&mut self, start: u64, likes: &[(i64, i64)]) {
+        // Batches are built from sorted tweet ids; sort anyway, the search
+        // above depends on it.
+        let mut tweets: Vec<i64> = likes.iter().map(|(t, _)| *t).collect();
+        tweets.sort_unstable();
+        self.landed.push_back((start, tweets));
+        while self.landed.len() > LANDED_KEPT {
+            if let Some((start, _)) = self.landed.pop_front() {
+                self.landed_forgotten = start;
+            }
         }
     }
 }

@@ -123,7 +123,7 @@ impl Likes {
             let keep = || self.known.entry(tweet).or_insert(base).into_value();
             match (&self.batcher, mark) {
                 (Some(batcher), ReadMark(Some(mark))) => {
-                    if let Some(kept) = batcher.if_unchanged_since(mark, keep) {
+                    if let Some(kept) = batcher.if_unchanged_since(mark, tweet, keep) {
                         return Ok(kept);
                     }
                 }
@@ -132,8 +132,8 @@ impl Likes {
         }
         // Batches kept landing through every read (rare: each attempt waits
         // out the batch being applied). Take the like all the same, with a
-        // count that may be off by the batch that just landed, and cache
-        // nothing, so the next like reads again.
+        // count that may be off by one batch either way, and cache nothing,
+        // so the next like reads again.
         let found = self
             .store
             .tweet(tweet)
@@ -152,7 +152,22 @@ impl Likes {
                         ApiError::Unavailable(e.into())
                     }
                 })?;
-                Ok(batcher.count(tweet, &base))
+                // The counter read before the like may have expired from
+                // the cache while the like waited for the journal; then a
+                // batch could have landed without raising it, so read anew.
+                let mut base = base;
+                for _ in 0..BASE_ATTEMPTS {
+                    let tracked = || {
+                        self.known
+                            .get(&tweet)
+                            .is_some_and(|current| Arc::ptr_eq(&current, &base))
+                    };
+                    if let Some(count) = batcher.count(tweet, &base, tracked) {
+                        return Ok(count);
+                    }
+                    base = self.base(tweet).await?;
+                }
+                Ok(batcher.count(tweet, &base, || true).unwrap_or_default())
             }
             None => {
                 if self.store.add_likes(&[(tweet, 1)]).await? == 0 {
@@ -177,6 +192,7 @@ impl Likes {
     /// `tweets` read from the database after `mark` was taken (so a batch
     /// the read already includes is not added again). Returns `false` when
     /// a batch landed during the read, so the counts may be short by it.
+    #[must_use = "false means the counts may be short: read again"]
     pub fn adjust(&self, mark: ReadMark, tweets: &mut [Tweet]) -> bool {
         let (Some(batcher), ReadMark(Some(mark))) = (&self.batcher, mark) else {
             return true;

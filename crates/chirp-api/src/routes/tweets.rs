@@ -207,10 +207,9 @@ async fn edit_tweet(
     let text = TweetText::parse(&body.text)?;
     own_tweet(&state, &me, id).await?;
     let tags = extract_hashtags(text.as_str());
-    let mark = state.likes.before_read().await;
-    let mut tweet = state.store.edit_tweet(id, text.as_str(), &tags).await?;
-    state.likes.adjust(mark, std::slice::from_mut(&mut tweet));
-    Ok(Json(tweet))
+    state.store.edit_tweet(id, text.as_str(), &tags).await?;
+    // Read back like any read, so the like count is exact too.
+    Ok(Json(find_tweet(&state, id).await?))
 }
 
 /// Deletes a tweet (author only). Replies to it stay.

@@ -139,6 +139,7 @@ pub(super) async fn flusher_task(shared: Arc<Shared>) {
                 s.in_flight = Some(InFlight {
                     batch,
                     likes: likes.clone(),
+                    started: None,
                 });
                 shared.publish_gauges(&s);
                 Ok((batch, likes, s.appended))
@@ -172,15 +173,21 @@ pub(super) async fn flusher_task(shared: Arc<Shared>) {
         if rx.wait_for(|&d| d >= begin_seq).await.is_err() {
             return;
         }
-        {
+        let start = {
             let mut s = shared.lock();
             s.applies += 1;
-            shared.applying.send_replace(s.applies);
-        }
+            let start = s.applies;
+            if let Some(f) = s.in_flight.as_mut() {
+                f.started = Some(start);
+            }
+            shared.applying.send_replace(start);
+            start
+        };
         apply_with_retry(&shared, batch, &likes).await;
         {
             let mut s = shared.lock();
             s.in_flight = None;
+            s.remember_landed(start, &likes);
             s.applies += 1;
             shared.applying.send_replace(s.applies);
             let total: i64 = likes.iter().map(|(_, n)| n).sum();

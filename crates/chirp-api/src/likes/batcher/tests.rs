@@ -250,3 +250,31 @@ async fn a_batch_in_doubt_is_replayed_once_and_counted_once() {
     b.shutdown().await;
     assert_eq!(sink.totals(), BTreeMap::from([(8, 15)]));
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_read_is_in_doubt_only_for_the_tweets_of_a_batch_that_landed_during_it() {
+    let dir = tempfile::tempdir().expect("dir");
+    let sink = Arc::new(FakeSink {
+        gate: Some(Semaphore::new(0)),
+        ..FakeSink::default()
+    });
+    let b = start(config(&dir), &sink).await;
+    // A read begins; then a batch of tweet 1 is taken, applied and lands.
+    let mark = b.mark().await;
+    for _ in 0..11 {
+        b.like(1).await.expect("like");
+    }
+    settle().await;
+    sink.gate.as_ref().expect("gate").add_permits(1);
+    settle().await;
+    assert_eq!(sink.totals().get(&1), Some(&11));
+    // The read may or may not have seen tweet 1's batch: in doubt, and the
+    // batch is not added again. Tweet 3, untouched, is exact.
+    assert_eq!(b.held_since(mark, &[3]), (true, vec![0]));
+    assert_eq!(b.held_since(mark, &[1, 3]), (false, vec![0, 0]));
+    // A read begun now is exact for both.
+    assert_eq!(b.held_since(b.mark().await, &[1, 3]), (true, vec![0, 0]));
+    // `if_unchanged_since` follows the same rule.
+    assert_eq!(b.if_unchanged_since(mark, 3, || "kept"), Some("kept"));
+    assert_eq!(b.if_unchanged_since(mark, 1, || "kept"), None);
+}
