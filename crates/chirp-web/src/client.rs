@@ -515,7 +515,7 @@ fn unauthorized() -> ClientError {
 fn gateway_error(why: &str) -> Response<Body> {
     tracing::warn!(error = why, "API unreachable");
     let mut resp = Response::new(Body::from(
-        json!({"error": {"code": "unavailable", "message": "the API is unreachable"}}).to_string(),
+        json!({"error": {"code": "unavailable", "message": "chirp cannot reach its API right now; please try again in a moment"}}).to_string(),
     ));
     *resp.status_mut() = StatusCode::BAD_GATEWAY;
     resp

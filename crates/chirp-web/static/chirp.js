@@ -23,13 +23,18 @@ function setUpCounter(area) {
   update();
 }
 
-// <form class="like">: posts with fetch and shows the new count. Anything
-// unexpected falls back to the plain form post, which shows the error.
+// <form class="like">: posts with fetch and shows the new count. A like is
+// never sent twice: if the answer is lost, the form says so instead of
+// falling back to a plain post that might count it again.
 function setUpLike(form) {
+  const button = form.querySelector("button");
+  const count = form.querySelector(".count");
+  const status = form.querySelector(".like-status");
+  const say = (text) => {
+    if (status) status.textContent = text;
+  };
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
-    const button = form.querySelector("button");
-    const count = form.querySelector(".count");
     button.disabled = true;
     try {
       const resp = await fetch(form.action, {
@@ -38,15 +43,16 @@ function setUpLike(form) {
         body: new URLSearchParams(new FormData(form)),
         credentials: "same-origin",
       });
-      if (!resp.ok) {
-        form.submit();
-        return;
+      const data = await resp.json().catch(() => ({}));
+      if (resp.ok && typeof data.like_count === "number") {
+        count.textContent = String(data.like_count);
+        button.classList.add("liked");
+        say("");
+      } else {
+        say((data.error && data.error.message) || "That like did not go through.");
       }
-      const data = await resp.json();
-      count.textContent = String(data.like_count);
-      button.classList.add("liked");
     } catch (err) {
-      form.submit();
+      say("Could not reach chirp; check your connection and try again.");
     } finally {
       button.disabled = false;
     }

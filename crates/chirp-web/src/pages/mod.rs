@@ -53,8 +53,12 @@ impl Chrome {
 #[derive(Debug, Clone)]
 pub struct Visitor {
     pub chrome: Chrome,
-    /// Only set when the API accepted it (so `me` is set too).
+    /// The session token, unless the API said it is no good. Set with `me`
+    /// unset when the API could not be asked (see `trouble`).
     pub token: Option<String>,
+    /// Why the API could not say who this is (it is down, say): not a
+    /// reason to treat them as logged out.
+    pub trouble: Option<ClientError>,
 }
 
 impl FromRequestParts<WebState> for Visitor {
@@ -72,13 +76,23 @@ impl FromRequestParts<WebState> for Visitor {
             .map(|c| c.0.clone())
             .unwrap_or_default();
         let mut token = cookie(&parts.headers, SESSION_COOKIE);
+        let mut trouble = None;
         let me = match &token {
-            Some(t) => state.api.me(t).await.ok(),
+            Some(t) => match state.api.me(t).await {
+                Ok(me) => Some(me),
+                // Expired or revoked: a logged-out visitor.
+                Err(e) if e.is_unauthorized() => {
+                    token = None;
+                    None
+                }
+                // The API could not say: keep the session, report the trouble.
+                Err(e) => {
+                    trouble = Some(e);
+                    None
+                }
+            },
             None => None,
         };
-        if me.is_none() {
-            token = None;
-        }
         let chrome = Chrome {
             me,
             csrf,
@@ -87,13 +101,17 @@ impl FromRequestParts<WebState> for Visitor {
                 .path_and_query()
                 .map_or_else(|| parts.uri.path().to_owned(), |p| p.as_str().to_owned()),
         };
-        Ok(Self { chrome, token })
+        Ok(Self {
+            chrome,
+            token,
+            trouble,
+        })
     }
 }
 
 /// A signed-in visitor and their API token. Anyone else is sent to the
 /// log-in page instead (303), which is what every form and page that
-/// changes things wants.
+/// changes things wants; if the API cannot be asked, an error page says so.
 #[derive(Debug, Clone)]
 pub struct SignedIn {
     pub visitor: Visitor,
@@ -102,13 +120,27 @@ pub struct SignedIn {
 }
 
 impl FromRequestParts<WebState> for SignedIn {
-    type Rejection = Redirect;
+    type Rejection = Response;
 
-    async fn from_request_parts(parts: &mut Parts, state: &WebState) -> Result<Self, Redirect> {
+    async fn from_request_parts(parts: &mut Parts, state: &WebState) -> Result<Self, Response> {
         let Ok(visitor) = Visitor::from_request_parts(parts, state).await;
-        match (visitor.token.clone(), visitor.chrome.me.clone()) {
-            (Some(token), Some(me)) => Ok(Self { visitor, token, me }),
-            _ => Err(Redirect::to("/login")),
+        match (
+            visitor.token.clone(),
+            visitor.chrome.me.clone(),
+            visitor.trouble,
+        ) {
+            (Some(token), Some(me), _) => Ok(Self {
+                visitor: Visitor {
+                    trouble: None,
+                    ..visitor
+                },
+                token,
+                me,
+            }),
+            // Logged in, but the API is not answering: say so rather than
+            // ask them to log in again.
+            (_, _, Some(trouble)) => Err(error_page(visitor.chrome, &trouble)),
+            _ => Err(Redirect::to("/login").into_response()),
         }
     }
 }

@@ -76,6 +76,11 @@ pub async fn render_home(
     draft: String,
     cursor: Option<String>,
 ) -> Response {
+    let mut v = v;
+    if error.is_some() {
+        // Shown in answer to POST /tweets: buttons on it come back to `/`.
+        v.chrome.path = "/".into();
+    }
     let cursor = cursor.as_deref();
     let (heading, tweets) = match &v.token {
         Some(token) => ("Home", state.api.home_timeline(token, cursor).await),
@@ -158,6 +163,11 @@ pub async fn render_category(
 ) -> Response {
     if !valid_slug(slug) {
         return not_found(v.chrome);
+    }
+    let mut v = v;
+    if error.is_some() {
+        // Shown in answer to POST /tweets: buttons on it come back here.
+        v.chrome.path = format!("/c/{slug}");
     }
     let (category, tweets) = tokio::join!(
         state.api.category(slug),

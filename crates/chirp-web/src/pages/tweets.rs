@@ -47,6 +47,11 @@ pub async fn render_tweet(
     error: Option<ClientError>,
     draft: String,
 ) -> Response {
+    let mut v = v;
+    if error.is_some() {
+        // Shown in answer to POST .../reply: buttons on it come back here.
+        v.chrome.path = format!("/tweets/{id}");
+    }
     let (tweet, replies) = tokio::join!(state.api.tweet(id), state.api.replies(id));
     let (tweet, replies) = match (tweet, replies) {
         (Ok(t), Ok(r)) => (t, r.items),

@@ -2,7 +2,7 @@
 //! categories and the in-place like, each checked against what the API
 //! then says.
 
-use crate::helpers::{Browser, api_get, escaped, newest_tweet_id, spawn};
+use crate::helpers::{Browser, api_get, escaped, newest_tweet_id, spawn, spawn_with_dead_api};
 
 #[tokio::test]
 async fn follow_and_unfollow_from_the_profile() {
@@ -283,4 +283,44 @@ async fn like_as_script(base: &str, id: i64, csrf: &str) -> reqwest::Response {
         .send()
         .await
         .expect("like")
+}
+
+#[tokio::test]
+async fn a_page_shown_after_a_failed_post_sends_its_buttons_back_to_itself() {
+    let site = spawn().await;
+    let b = Browser::new(&site);
+    b.sign_up("gil", "").await.expect(200);
+    b.post_tweet("a chirp to like").await.expect(200);
+    let id = newest_tweet_id(&site.base).await;
+    let long = "z".repeat(281);
+    // Re-shown home after a failed post: the like form comes back to `/`.
+    let home = b.post_tweet(&long).await.expect(422);
+    assert!(
+        home.body.contains(r#"name="next" value="/""#),
+        "{}",
+        home.body
+    );
+    assert!(!home.body.contains(r#"name="next" value="/tweets""#));
+    // Re-shown tweet page after a failed reply: back to the tweet.
+    let page = b
+        .submit(&format!("/tweets/{id}/reply"), &[("text", &long)])
+        .await
+        .expect(422);
+    assert!(
+        page.body
+            .contains(&format!(r#"name="next" value="/tweets/{id}""#))
+    );
+    assert!(!page.body.contains("Replying to a chirp"));
+}
+
+#[tokio::test]
+async fn when_the_api_is_down_signed_in_people_are_told_so_not_logged_out() {
+    let site = spawn_with_dead_api().await;
+    let b = Browser::new(&site);
+    b.put_cookie("chirp_session", "a-session-the-api-cannot-check");
+    let page = b.get("/settings").await.expect(502);
+    assert!(page.body.contains("try again"), "{}", page.body);
+    let posted = b.submit("/tweets", &[("text", "kept?")]).await.expect(502);
+    assert!(posted.body.contains("try again"));
+    assert!(b.cookie("chirp_session").is_some(), "still logged in");
 }

@@ -83,6 +83,14 @@ pub async fn spawn_over_http() -> (TestSite, String) {
     (TestSite { base, _dir: dir }, api_base)
 }
 
+/// The site over an API that does not answer (nothing listens on port 9).
+pub async fn spawn_with_dead_api() -> TestSite {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let client = ApiClient::over_http("http://127.0.0.1:9").expect("API address");
+    let base = serve(chirp_web::router(client, WebConfig::default())).await;
+    TestSite { base, _dir: dir }
+}
+
 /// One HTTP answer, body as text.
 #[derive(Debug)]
 pub struct Page {
@@ -144,6 +152,14 @@ impl Browser {
     /// This browser's CSRF cookie (set by its first page view).
     pub fn csrf(&self) -> String {
         self.cookie("chirp_csrf").expect("a CSRF cookie")
+    }
+
+    /// Puts a cookie in the jar, as if a page had set it.
+    pub fn put_cookie(&self, name: &str, value: &str) {
+        self.jar
+            .lock()
+            .expect("jar")
+            .insert(name.to_owned(), value.to_owned());
     }
 
     pub fn cookie(&self, name: &str) -> Option<String> {
