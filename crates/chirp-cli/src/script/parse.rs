@@ -113,6 +113,8 @@ const MAX_LIKES: u32 = 100_000;
 pub fn parse(source: &str) -> Result<Vec<Line>, Vec<ParseError>> {
     let mut lines = Vec::new();
     let mut errors = Vec::new();
+    // A byte-order mark (some editors write one) is not part of the first command.
+    let source = source.strip_prefix('\u{feff}').unwrap_or(source);
     for (i, text) in source.lines().enumerate() {
         let number = i + 1;
         match parse_line(text) {
@@ -133,7 +135,7 @@ pub fn parse(source: &str) -> Result<Vec<Line>, Vec<ParseError>> {
 
 /// One line: `None` for a blank or comment line.
 fn parse_line(text: &str) -> Result<Option<Step>, String> {
-    let words = shlex::split(text).ok_or("an unclosed quote")?;
+    let words = shlex::split(text).ok_or("an unclosed quote or a trailing backslash")?;
     let Some((command, rest)) = words.split_first() else {
         return Ok(None);
     };
@@ -191,7 +193,7 @@ fn parse_line(text: &str) -> Result<Option<Step>, String> {
             let w = a.exact(3, "reply USER TWEET TEXT [label=L]")?.to_vec();
             Step::Reply {
                 user: w[0].clone(),
-                to: tweet_ref(&w[1]),
+                to: tweet_ref(&w[1])?,
                 text: w[2].clone(),
                 label: a.take("label"),
             }
@@ -200,7 +202,7 @@ fn parse_line(text: &str) -> Result<Option<Step>, String> {
             let w = a.exact(3, "edit USER TWEET TEXT")?;
             Step::Edit {
                 user: w[0].clone(),
-                tweet: tweet_ref(&w[1]),
+                tweet: tweet_ref(&w[1])?,
                 text: w[2].clone(),
             }
         }
@@ -208,7 +210,7 @@ fn parse_line(text: &str) -> Result<Option<Step>, String> {
             let w = a.exact(2, "delete USER TWEET")?;
             Step::Delete {
                 user: w[0].clone(),
-                tweet: tweet_ref(&w[1]),
+                tweet: tweet_ref(&w[1])?,
             }
         }
         "follow" | "unfollow" => {
@@ -230,7 +232,7 @@ fn parse_line(text: &str) -> Result<Option<Step>, String> {
                 },
             };
             Step::Like {
-                tweet: tweet_ref(&w[0]),
+                tweet: tweet_ref(&w[0])?,
                 times,
             }
         }
@@ -245,7 +247,42 @@ fn parse_line(text: &str) -> Result<Option<Step>, String> {
     if let Some(key) = a.options.keys().next() {
         return Err(format!("{command} takes no {key}= option"));
     }
+    check_names(&step)?;
     Ok(Some(step))
+}
+
+/// Usernames must be ones chirp could have (they go into API paths), and a
+/// label must not look like a tweet id (`like 42` means tweet 42).
+fn check_names(step: &Step) -> Result<(), String> {
+    let users: Vec<&str> = match step {
+        Step::User { name, .. } => vec![name],
+        Step::Category { user, .. }
+        | Step::Post { user, .. }
+        | Step::Reply { user, .. }
+        | Step::Edit { user, .. }
+        | Step::Delete { user, .. } => vec![user],
+        Step::Follow { user, other } | Step::Unfollow { user, other } => vec![user, other],
+        Step::Password(_) | Step::Like { .. } => vec![],
+    };
+    for user in users {
+        if chirp_core::text::Username::parse(user).is_err() {
+            return Err(format!(
+                "{user:?} is not a username (3 to 30 letters, digits or _)"
+            ));
+        }
+    }
+    let label = match step {
+        Step::Post { label, .. } | Step::Reply { label, .. } => label.as_deref(),
+        _ => None,
+    };
+    if let Some(label) = label
+        && (label.is_empty() || label.bytes().all(|b| b.is_ascii_digit() || b == b'-'))
+    {
+        return Err(format!(
+            "label={label} looks like a tweet id; give labels a letter"
+        ));
+    }
+    Ok(())
 }
 
 /// `key=value` for the options scripts know.
@@ -256,11 +293,14 @@ fn option(word: &str) -> Option<(&'static str, &str)> {
 }
 
 /// A number is a tweet id; anything else a label.
-fn tweet_ref(word: &str) -> TweetRef {
-    match word.parse() {
-        Ok(id) => TweetRef::Id(id),
-        Err(_) => TweetRef::Label(word.to_owned()),
+fn tweet_ref(word: &str) -> Result<TweetRef, String> {
+    if word.bytes().all(|b| b.is_ascii_digit() || b == b'-') && !word.is_empty() {
+        return word
+            .parse()
+            .map(TweetRef::Id)
+            .map_err(|_| format!("{word} is not a tweet id"));
     }
+    Ok(TweetRef::Label(word.to_owned()))
 }
 
 /// The words of one line, checked against what its command takes.
@@ -370,7 +410,19 @@ mod tests {
         assert!(error("post alice label=x text").contains("options (key=value) go last"));
         assert!(error("post alice t label=a label=b").contains("label= is given twice"));
         assert!(error("message alice bob hi").contains("not built yet"));
+        assert!(error("post alice hi label=42").contains("looks like a tweet id"));
+        assert!(error(r#"follow bob "al ice""#).contains("is not a username"));
+        assert!(error("user x").contains("is not a username"));
+        assert!(error("like 99999999999999999999").contains("is not a tweet id"));
+        assert!(error("post alice hi \\").contains("trailing backslash"));
+        assert!(
+            parse("\u{feff}user alice\n").is_ok(),
+            "a byte-order mark is fine"
+        );
         // Every bad line is reported at once.
-        assert_eq!(parse("nope\nfollow a\nuser ok").expect_err("bad").len(), 2);
+        assert_eq!(
+            parse("nope\nfollow a\nuser okay").expect_err("bad").len(),
+            2
+        );
     }
 }
