@@ -123,14 +123,36 @@ pub fn request_token(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
     Ok(session_cookie(headers))
 }
 
-/// Whether the browser says the request comes from another site
-/// (`Sec-Fetch-Site: cross-site` or `same-site`, i.e. not this origin).
-/// Clients that are not browsers send no such header and are not affected.
+/// Whether the browser says the request comes from another site:
+/// `Sec-Fetch-Site` other than `same-origin`/`none`, or, from browsers that
+/// do not send that header (older ones, or over plain HTTP to a non-local
+/// host), an `Origin` that is not the host the request was sent to
+/// (`X-Forwarded-Host` when a cache passed it on, else `Host`; a page on
+/// another site cannot set either). Clients that are not browsers send
+/// neither header and are not affected.
 pub fn cross_site(headers: &HeaderMap) -> bool {
-    headers
-        .get("sec-fetch-site")
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| !matches!(v, "same-origin" | "none"))
+    if let Some(site) = headers.get("sec-fetch-site") {
+        return site
+            .to_str()
+            .map_or(true, |v| !matches!(v, "same-origin" | "none"));
+    }
+    let Some(origin) = headers.get(axum::http::header::ORIGIN) else {
+        return false;
+    };
+    // `Origin: null` (sandboxed or privacy-sensitive contexts) has no host.
+    let origin_host = origin
+        .to_str()
+        .ok()
+        .and_then(|o| o.split_once("://"))
+        .map(|(_, host)| host.trim_end_matches('/'));
+    let host = headers
+        .get("x-forwarded-host")
+        .or_else(|| headers.get(axum::http::header::HOST))
+        .and_then(|h| h.to_str().ok());
+    match (origin_host, host) {
+        (Some(origin), Some(host)) => !origin.eq_ignore_ascii_case(host),
+        _ => true,
+    }
 }
 
 /// The value of the session cookie, if the request has one.

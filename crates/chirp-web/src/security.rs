@@ -89,6 +89,9 @@ pub async fn csrf(secure: bool, req: Request, next: Next) -> Response {
     let fresh = existing.is_none();
     let token = existing.unwrap_or_else(random_token);
     let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    // Static files are public and cacheable: a cookie on them could be
+    // handed by a shared cache to many browsers.
+    let shared = req.uri().path().starts_with("/static/");
     let mut req = if safe {
         req
     } else {
@@ -107,7 +110,7 @@ pub async fn csrf(secure: bool, req: Request, next: Next) -> Response {
     };
     req.extensions_mut().insert(CsrfToken(token.clone()));
     let mut resp = next.run(req).await;
-    if fresh {
+    if fresh && !shared {
         let value = set_cookie(CSRF_COOKIE, &token, CSRF_MAX_AGE, secure);
         resp.headers_mut().append(header::SET_COOKIE, value);
     }

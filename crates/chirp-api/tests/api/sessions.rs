@@ -209,6 +209,23 @@ async fn other_sites_cannot_change_things_with_the_cookie(app: TestApp) {
         }
         app.send(req).await.expect(200);
     }
+    // Browsers without Sec-Fetch-Site: the Origin must be this host.
+    app.delete("/api/accounts/bob/follow", &token)
+        .await
+        .expect(204);
+    let host = app.base.trim_start_matches("http://").to_owned();
+    for (origin, status) in [
+        ("http://evil.example".to_owned(), 403),
+        ("null".to_owned(), 403),
+        (format!("http://{host}"), 200),
+    ] {
+        let req = app
+            .request(Method::POST, "/api/accounts/bob/follow")
+            .header(COOKIE, &cookie)
+            .header("origin", &origin);
+        let reply = app.send(req).await;
+        assert_eq!(reply.status.as_u16(), status, "Origin {origin}");
+    }
     // A bearer token is never sent by a browser on its own: no check.
     let req = app
         .request(Method::DELETE, "/api/accounts/bob/follow")

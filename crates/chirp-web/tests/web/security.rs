@@ -66,4 +66,10 @@ async fn the_csrf_cookie_is_http_only_and_lax() {
     let cookie = page.set_cookie("chirp_csrf").expect("CSRF cookie issued");
     assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"));
     assert!(page.body.contains("chirp.css"));
+    // Static files are shared by caches: no cookie on them.
+    for path in ["/static/chirp.css", "/static/chirp.js"] {
+        let file = Browser::new(&site).get(path).await.expect(200);
+        assert!(file.set_cookie("chirp_csrf").is_none(), "{path}");
+        assert!(file.header("cache-control").starts_with("public"));
+    }
 }
