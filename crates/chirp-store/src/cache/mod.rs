@@ -40,6 +40,9 @@ use crate::{
 /// Namespace of every key, so a shared Redis can hold other things too.
 const PREFIX: &str = "chirp:";
 
+/// When an eviction deletes its keys a second time (see `forget`).
+const REDELETE_AFTER: std::time::Duration = std::time::Duration::from_millis(250);
+
 /// A store with a read cache in front.
 pub struct CachedStore {
     inner: Arc<dyn Store>,
@@ -178,14 +181,31 @@ impl CachedStore {
 
     async fn forget_tweets(&self, ids: impl IntoIterator<Item = i64>) {
         let keys: Vec<String> = ids.into_iter().map(|id| self.tweet_key(id)).collect();
-        self.evictions.fetch_add(1, Ordering::SeqCst);
-        self.cache.delete(&keys).await;
+        self.forget(keys).await;
     }
 
     async fn forget_accounts(&self, ids: &[i64]) {
         let keys: Vec<String> = ids.iter().map(|&id| self.account_key(id)).collect();
+        self.forget(keys).await;
+    }
+
+    /// Deletes `keys` after a write, and once more a moment later.
+    ///
+    /// The eviction counter guards fills by this instance only. Another
+    /// instance sharing the Redis may have read the old row just before
+    /// our write and store it just after our delete; the second delete
+    /// takes such an entry out within [`REDELETE_AFTER`] instead of leaving
+    /// it for the whole TTL.
+    async fn forget(&self, keys: Vec<String>) {
         self.evictions.fetch_add(1, Ordering::SeqCst);
         self.cache.delete(&keys).await;
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            let cache = self.cache.clone();
+            runtime.spawn(async move {
+                tokio::time::sleep(REDELETE_AFTER).await;
+                cache.delete(&keys).await;
+            });
+        }
     }
 }
 
@@ -413,5 +433,65 @@ impl HealthStore for CachedStore {
 
     async fn close(&self) {
         self.inner.close().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::backend::MemoryBackend;
+    use super::*;
+    use crate::SqlStore;
+    use crate::sql::PoolConfig;
+
+    /// Another API instance sharing the cache can store a row it read just
+    /// before our write, after our delete; the second delete removes it.
+    #[tokio::test]
+    async fn a_stale_entry_stored_after_an_eviction_is_deleted_again() {
+        let dir = tempfile::tempdir().expect("dir");
+        let url = format!("sqlite://{}", dir.path().join("c.db").display());
+        let sql: Arc<dyn Store> = Arc::new(
+            SqlStore::connect(&url, &PoolConfig::default())
+                .await
+                .expect("db"),
+        );
+        let backend: Arc<dyn CacheBackend> =
+            Arc::new(MemoryBackend::new(Duration::from_secs(60), 1 << 20));
+        let cached = CachedStore::namespaced(sql, backend.clone(), "test:");
+        let author = cached
+            .create_account(NewAccount {
+                username: "alice".into(),
+                password_hash: "x".into(),
+                display_name: String::new(),
+                bio: String::new(),
+            })
+            .await
+            .expect("account");
+        let tweet = cached
+            .create_tweet(NewTweet {
+                author_id: author.id,
+                text: "hello".into(),
+                hashtags: Vec::new(),
+                reply_to: None,
+                category: None,
+            })
+            .await
+            .expect("tweet");
+        let stale = cached.tweet(tweet.id).await.expect("read").expect("tweet");
+        cached
+            .apply_like_batch(1, &[(tweet.id, 5)])
+            .await
+            .expect("likes");
+        // The other instance's late store of what it read before the batch.
+        let key = cached.tweet_key(tweet.id);
+        backend
+            .set(&key, serde_json::to_vec(&stale).expect("json"))
+            .await;
+        let seen = cached.tweet(tweet.id).await.expect("read").expect("tweet");
+        assert_eq!(seen.like_count, 0, "stale until the second delete");
+        tokio::time::sleep(REDELETE_AFTER * 2).await;
+        let seen = cached.tweet(tweet.id).await.expect("read").expect("tweet");
+        assert_eq!(seen.like_count, 5);
     }
 }
