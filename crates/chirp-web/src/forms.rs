@@ -13,7 +13,7 @@ use crate::client::ClientError;
 use crate::pages::accounts::{LoginPage, SignupPage, render_settings};
 use crate::pages::timelines::{CategoryFields, render_categories, render_category, render_home};
 use crate::pages::tweets::{render_edit, render_tweet};
-use crate::pages::{self, SignedIn, Visitor, valid_slug, valid_username};
+use crate::pages::{self, SignedIn, TweetId, Visitor, valid_slug, valid_username};
 use crate::security::{CSRF_COOKIE, CSRF_MAX_AGE, SESSION_COOKIE, random_token, set_cookie};
 
 /// How long the browser keeps the session cookie; the API's own session
@@ -61,7 +61,7 @@ pub async fn reply(
     SignedIn {
         visitor: v, token, ..
     }: SignedIn,
-    Path(id): Path<i64>,
+    TweetId(id): TweetId,
     Form(f): Form<TextForm>,
 ) -> Response {
     match state.api.post_tweet(&token, &f.text, Some(id), None).await {
@@ -76,7 +76,7 @@ pub async fn edit(
     SignedIn {
         visitor: v, token, ..
     }: SignedIn,
-    Path(id): Path<i64>,
+    TweetId(id): TweetId,
     Form(f): Form<TextForm>,
 ) -> Response {
     match state.api.edit_tweet(&token, id, &f.text).await {
@@ -91,7 +91,7 @@ pub async fn delete(
     SignedIn {
         visitor: v, token, ..
     }: SignedIn,
-    Path(id): Path<i64>,
+    TweetId(id): TweetId,
 ) -> Response {
     match state.api.delete_tweet(&token, id).await {
         Ok(()) => Redirect::to("/").into_response(),
@@ -110,7 +110,7 @@ pub async fn like(
     State(state): State<WebState>,
     v: Visitor,
     headers: HeaderMap,
-    Path(id): Path<i64>,
+    TweetId(id): TweetId,
     Form(f): Form<LikeForm>,
 ) -> Response {
     let wants_json = headers
@@ -142,7 +142,7 @@ pub async fn like(
 }
 
 /// Only paths on this site: no `//host` or `/\host` open redirects.
-fn local_path(next: &str) -> bool {
+pub(crate) fn local_path(next: &str) -> bool {
     next.starts_with('/')
         && !next.starts_with("//")
         && !next.contains('\\')
@@ -170,7 +170,7 @@ pub async fn signup(
         Err(e) => Err(e),
     };
     match result {
-        Ok(session) => logged_in(&state, &session.token),
+        Ok(session) => logged_in(&state, &session.token, "/"),
         Err(e) => {
             let status = e.status();
             let page = SignupPage {
@@ -188,40 +188,46 @@ pub async fn signup(
 pub struct LoginForm {
     username: String,
     password: String,
+    /// The page that sent them to log in, to go back to.
+    #[serde(default)]
+    next: String,
 }
 
-/// `POST /login`: a new API session, kept in the session cookie.
+/// `POST /login`: a new API session, kept in the session cookie; then back
+/// to the page that asked for it.
 pub async fn login(
     State(state): State<WebState>,
     v: Visitor,
     Form(f): Form<LoginForm>,
 ) -> Response {
     match state.api.log_in(&f.username, &f.password).await {
-        Ok(session) => logged_in(&state, &session.token),
-        Err(e) => login_failed(v, e, f.username),
+        Ok(session) => logged_in(&state, &session.token, &f.next),
+        Err(e) => login_failed(v, e, f.username, f.next),
     }
 }
 
-fn login_failed(v: Visitor, e: ClientError, username: String) -> Response {
+fn login_failed(v: Visitor, e: ClientError, username: String, next: String) -> Response {
     let status = e.status();
     let page = LoginPage {
         chrome: v.chrome,
         error: Some(e.to_string()),
         username,
+        next,
     };
     (status, page).into_response()
 }
 
-/// Sets the session cookie and goes home. The CSRF token is replaced too,
-/// so a token seen before login (e.g. planted by someone else) is useless
-/// after it.
-fn logged_in(state: &WebState, token: &str) -> Response {
+/// Sets the session cookie and goes to `next` (a path on this site) or
+/// home. The CSRF token is replaced too, so a token seen before login
+/// (e.g. planted by someone else) is useless after it.
+fn logged_in(state: &WebState, token: &str, next: &str) -> Response {
+    let to = if local_path(next) { next } else { "/" };
     let secure = state.config.secure_cookies;
     let session = set_cookie(SESSION_COOKIE, token, SESSION_MAX_AGE, secure);
     let csrf = set_cookie(CSRF_COOKIE, &random_token(), CSRF_MAX_AGE, secure);
     (
         AppendHeaders([(header::SET_COOKIE, session), (header::SET_COOKIE, csrf)]),
-        Redirect::to("/"),
+        Redirect::to(to),
     )
         .into_response()
 }

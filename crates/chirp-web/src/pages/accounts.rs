@@ -217,6 +217,14 @@ pub struct LoginPage {
     pub chrome: Chrome,
     pub error: Option<String>,
     pub username: String,
+    /// Where to go after logging in (a path on this site), or empty.
+    pub next: String,
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub struct LoginQuery {
+    #[serde(default)]
+    pub next: String,
 }
 
 /// `/signup`: the sign-up form.
@@ -231,11 +239,12 @@ pub async fn signup(v: Visitor) -> Response {
 }
 
 /// `/login`: the log-in form.
-pub async fn login(v: Visitor) -> Response {
+pub async fn login(v: Visitor, Query(q): Query<LoginQuery>) -> Response {
     LoginPage {
         chrome: v.chrome,
         error: None,
         username: String::new(),
+        next: q.next,
     }
     .into_response()
 }

@@ -140,7 +140,34 @@ impl FromRequestParts<WebState> for SignedIn {
             // Logged in, but the API is not answering: say so rather than
             // ask them to log in again.
             (_, _, Some(trouble)) => Err(error_page(visitor.chrome, &trouble)),
-            _ => Err(Redirect::to("/login").into_response()),
+            // Sent to log in; a page (not a form post) is where they come
+            // back to afterwards.
+            _ => {
+                let back = (parts.method == axum::http::Method::GET)
+                    .then(|| crate::client::query("next", &visitor.chrome.path).ok())
+                    .flatten();
+                let to = back.map_or_else(|| "/login".to_owned(), |q| format!("/login?{q}"));
+                Err(Redirect::to(&to).into_response())
+            }
+        }
+    }
+}
+
+/// A tweet id from the path. Anything else gets this site's 404 page
+/// rather than a bare 400 from the router.
+#[derive(Debug, Clone, Copy)]
+pub struct TweetId(pub i64);
+
+impl FromRequestParts<WebState> for TweetId {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &WebState) -> Result<Self, Response> {
+        match axum::extract::Path::<i64>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(id)) => Ok(Self(id)),
+            Err(_) => {
+                let Ok(v) = Visitor::from_request_parts(parts, state).await;
+                Err(not_found(v.chrome))
+            }
         }
     }
 }

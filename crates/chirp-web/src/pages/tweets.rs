@@ -3,12 +3,12 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chirp_core::model::Tweet;
 
-use super::{Chrome, SignedIn, Visitor, error_page};
+use super::{Chrome, SignedIn, TweetId, Visitor, error_page};
 use crate::WebState;
 use crate::client::ClientError;
 /// The templates match on pieces of tweet text.
@@ -35,7 +35,7 @@ impl TweetPage {
 }
 
 /// `/tweets/{id}`: a chirp, its replies, and a reply box.
-pub async fn tweet(State(state): State<WebState>, v: Visitor, Path(id): Path<i64>) -> Response {
+pub async fn tweet(State(state): State<WebState>, v: Visitor, TweetId(id): TweetId) -> Response {
     render_tweet(&state, v, id, None, String::new()).await
 }
 
@@ -106,8 +106,8 @@ async fn own_tweet(state: &WebState, v: &Visitor, id: i64) -> Result<Tweet, Resp
 /// `/tweets/{id}/edit`: the author's edit form.
 pub async fn edit(
     State(state): State<WebState>,
+    TweetId(id): TweetId,
     SignedIn { visitor: v, .. }: SignedIn,
-    Path(id): Path<i64>,
 ) -> Response {
     match own_tweet(&state, &v, id).await {
         Ok(tweet) => render_edit(v, id, None, tweet.text),
@@ -130,8 +130,8 @@ pub fn render_edit(v: Visitor, id: i64, error: Option<ClientError>, draft: Strin
 /// `/tweets/{id}/delete`: asks the author to confirm.
 pub async fn delete(
     State(state): State<WebState>,
+    TweetId(id): TweetId,
     SignedIn { visitor: v, .. }: SignedIn,
-    Path(id): Path<i64>,
 ) -> Response {
     match own_tweet(&state, &v, id).await {
         Ok(tweet) => DeletePage {

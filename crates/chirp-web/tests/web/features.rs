@@ -324,3 +324,41 @@ async fn when_the_api_is_down_signed_in_people_are_told_so_not_logged_out() {
     assert!(posted.body.contains("try again"));
     assert!(b.cookie("chirp_session").is_some(), "still logged in");
 }
+
+#[tokio::test]
+async fn logging_in_goes_back_to_the_page_that_asked() {
+    let site = spawn().await;
+    Browser::new(&site).sign_up("hana", "").await.expect(200);
+    let b = Browser::new(&site);
+    let away = b.get("/settings").await.expect(303);
+    let login_url = away.header("location").to_owned();
+    assert_eq!(login_url, "/login?next=%2Fsettings");
+    let form = b.get(&login_url).await.expect(200);
+    assert!(form.body.contains(r#"name="next" value="/settings""#));
+    let page = b
+        .submit(
+            "/login",
+            &[
+                ("username", "hana"),
+                ("password", crate::helpers::PASSWORD),
+                ("next", "/settings"),
+            ],
+        )
+        .await
+        .expect(200);
+    assert!(page.body.contains("Your profile"), "{}", page.body);
+    // Only paths on this site: anything else goes home.
+    let c = Browser::new(&site);
+    let home = c
+        .submit(
+            "/login",
+            &[
+                ("username", "hana"),
+                ("password", crate::helpers::PASSWORD),
+                ("next", "//evil.example/"),
+            ],
+        )
+        .await
+        .expect(200);
+    assert!(home.body.contains("<h1>Home</h1>"), "{}", home.body);
+}

@@ -48,12 +48,15 @@ async fn every_page_answers_with_csp_and_nosniff() {
         let page = alice.get(&path).await.expect(200);
         assert_eq!(page.header("content-security-policy"), CSP, "{path}");
         let away = visitor.get(&path).await.expect(303);
-        assert_eq!(away.header("location"), "/login", "{path}");
+        let back = serde_urlencoded::to_string([("next", path.as_str())]).expect("query");
+        assert_eq!(away.header("location"), format!("/login?{back}"), "{path}");
     }
     for path in [
         "/@nobody",
         "/@nobody/followers",
         "/tweets/999999",
+        "/tweets/abc",
+        "/tweets/abc/edit",
         "/c/nothing",
         "/c/Not%20A%20Slug",
         "/tags/a%20b",
