@@ -8,36 +8,12 @@ use std::process::Command;
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use sqlx::{Connection, Executor};
+use sqlx::Connection;
 
 const FRONT_PORT: u16 = 18_088;
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn admin_url() -> String {
-    std::env::var("CHIRP_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
-}
-
-/// A fresh database for the topology (the test script drops `chirp_test_%`).
-async fn fresh_database() -> String {
-    let name = format!("chirp_test_topology_{}", std::process::id());
-    let mut conn = sqlx::PgConnection::connect(&admin_url())
-        .await
-        .expect("connect");
-    conn.execute(sqlx::AssertSqlSafe(format!(
-        "DROP DATABASE IF EXISTS {name}"
-    )))
-    .await
-    .expect("drop");
-    conn.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .await
-        .expect("create");
-    let mut url = url::Url::parse(&admin_url()).expect("admin URL");
-    url.set_path(&format!("/{name}"));
-    url.to_string()
 }
 
 fn script(name: &str, database: &str) -> std::process::Output {
@@ -123,7 +99,7 @@ async fn db_likes(database: &str, tweet: i64) -> i64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_scaled_topology_serves_caches_balances_and_loses_no_like() {
-    let database = fresh_database().await;
+    let database = chirp_testkit::fresh_postgres_database("topology").await;
     let up = script("up", &database);
     let topology = Topology {
         database: database.clone(),

@@ -1,7 +1,6 @@
 //! `spawn_app` and typed request helpers.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, Ordering};
 
 use chirp_api::likes::Likes;
 use chirp_api::likes::LikesConfig;
@@ -13,20 +12,12 @@ use chirp_store::SqlStore;
 use chirp_store::sql::PoolConfig;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use sqlx::{Connection, Executor};
 
 /// Which database a test runs on.
 #[derive(Debug, Clone, Copy)]
 pub enum Backend {
     Sqlite,
     Postgres,
-}
-
-/// Where the PostgreSQL server for tests is; any database on it will do,
-/// tests create their own next to it.
-pub fn postgres_admin_url() -> String {
-    std::env::var("CHIRP_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
 }
 
 /// A running server with its own database.
@@ -95,8 +86,6 @@ impl Reply {
             .collect()
     }
 }
-
-static COUNTER: AtomicU32 = AtomicU32::new(0);
 
 /// Starts the API on a random port over a fresh database, with the like
 /// batcher on and its default thresholds.
@@ -204,29 +193,9 @@ pub async fn fresh_database(backend: Backend, dir: &tempfile::TempDir) -> String
     }
 }
 
-/// Creates an empty database named after this process and a counter; the
-/// test script drops all `chirp_test_%` databases before and after a run.
+/// A new, empty PostgreSQL database for one test.
 pub async fn fresh_postgres_database() -> String {
-    let admin = postgres_admin_url();
-    let name = format!(
-        "chirp_test_{}_{}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::Relaxed)
-    );
-    let mut conn = sqlx::PgConnection::connect(&admin)
-        .await
-        .expect("connect to PostgreSQL (is it running? set CHIRP_TEST_POSTGRES_URL)");
-    conn.execute(sqlx::AssertSqlSafe(format!(
-        "DROP DATABASE IF EXISTS {name}"
-    )))
-    .await
-    .expect("drop old test database");
-    conn.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .await
-        .expect("create test database");
-    let mut url = url::Url::parse(&admin).expect("admin URL");
-    url.set_path(&format!("/{name}"));
-    url.to_string()
+    chirp_testkit::fresh_postgres_database("api").await
 }
 
 impl TestApp {

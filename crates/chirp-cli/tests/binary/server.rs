@@ -3,10 +3,9 @@
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
-use sqlx::{Connection, Executor};
+use sqlx::Connection;
 
 /// Which database the binary runs on.
 #[derive(Debug, Clone, Copy)]
@@ -15,36 +14,12 @@ pub enum Backend {
     Postgres,
 }
 
-static COUNTER: AtomicU32 = AtomicU32::new(0);
-
 /// The URL of a new, empty database: an SQLite file in `dir`, or a fresh
 /// PostgreSQL database (`chirp_test_...`, dropped by the test script).
 pub async fn fresh_database(backend: Backend, dir: &Path) -> String {
     match backend {
         Backend::Sqlite => format!("sqlite://{}", dir.join("chirp.db").display()),
-        Backend::Postgres => {
-            let admin = std::env::var("CHIRP_TEST_POSTGRES_URL")
-                .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
-            let name = format!(
-                "chirp_test_cli_{}_{}",
-                std::process::id(),
-                COUNTER.fetch_add(1, Ordering::Relaxed)
-            );
-            let mut conn = sqlx::PgConnection::connect(&admin)
-                .await
-                .expect("connect to PostgreSQL (is it running? set CHIRP_TEST_POSTGRES_URL)");
-            conn.execute(sqlx::AssertSqlSafe(format!(
-                "DROP DATABASE IF EXISTS {name}"
-            )))
-            .await
-            .expect("drop old test database");
-            conn.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-                .await
-                .expect("create test database");
-            let mut url = url::Url::parse(&admin).expect("admin URL");
-            url.set_path(&format!("/{name}"));
-            url.to_string()
-        }
+        Backend::Postgres => chirp_testkit::fresh_postgres_database("cli").await,
     }
 }
 
