@@ -1,21 +1,5 @@
-//! Serving an app with graceful shutdown.
-
-use std::future::Future;
-
-use axum::Router;
-use tokio::net::TcpListener;
-
-/// Serves `app` on an already bound `listener` until `shutdown` completes,
-/// then stops accepting and lets in-flight requests finish.
-pub async fn serve(
-    listener: TcpListener,
-    app: Router,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
-}
+//! Waiting for the signal to stop. Serving itself (timeouts, connection
+//! bounds, draining) is `chirp_http::serve`.
 
 /// Completes on Ctrl-C or SIGTERM.
 pub async fn shutdown_signal() {

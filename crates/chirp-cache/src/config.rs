@@ -66,6 +66,10 @@ pub struct CacheConfig {
     /// Idle keep-alive connections kept to the upstream. Reusing connections
     /// is what makes the extra hop cheap; the bound keeps sockets finite.
     pub max_idle_connections: usize,
+    /// Peers whose `X-Forwarded-*` headers are passed on as they are
+    /// (nginx in front); from anyone else they are replaced by what the
+    /// cache itself saw.
+    pub trusted_proxies: chirp_http::TrustedProxies,
 }
 
 /// The upstream URL is unusable.
@@ -93,6 +97,7 @@ impl CacheConfig {
             connect_timeout: Duration::from_secs(5),
             response_timeout: Duration::from_secs(30),
             max_idle_connections: 256,
+            trusted_proxies: chirp_http::TrustedProxies::default(),
         })
     }
 }

@@ -2,7 +2,6 @@
 //! standalone proxy server built from it.
 
 use std::convert::Infallible;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
@@ -111,10 +110,8 @@ pub fn router(config: &CacheConfig) -> Router {
 pub async fn serve(
     listener: TcpListener,
     config: CacheConfig,
+    options: chirp_http::ServeOptions,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app = router(&config).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
+    chirp_http::serve(listener, router(&config), options, shutdown).await
 }

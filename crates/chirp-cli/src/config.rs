@@ -51,6 +51,48 @@ pub struct ScriptArgs {
     pub api: String,
 }
 
+/// How a server treats connections and who it believes about the client's
+/// address; shared by `serve`, `api`, `cache` and `web`.
+#[derive(Debug, Clone, Args)]
+pub struct NetArgs {
+    /// Proxies whose X-Forwarded-For (and -Host, -Proto) are believed:
+    /// addresses or networks separated by commas, or `none`. Every other
+    /// peer is itself the client, whatever it sends.
+    #[arg(
+        long = "trusted-proxies",
+        env = "CHIRP_TRUSTED_PROXIES",
+        default_value = "127.0.0.0/8,::1"
+    )]
+    pub trusted_proxies: chirp_http::TrustedProxies,
+
+    /// Time a client has to send a request's headers; also the longest a
+    /// kept-alive connection may sit idle.
+    #[arg(long = "header-timeout", env = "CHIRP_HEADER_TIMEOUT", default_value = "20s",
+          value_parser = parse_duration)]
+    pub header_timeout: Duration,
+
+    /// Most connections served at once (more wait to be accepted).
+    #[arg(long = "max-connections", env = "CHIRP_MAX_CONNECTIONS", default_value_t = 4096,
+          value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub max_connections: u32,
+
+    /// On shutdown, how long requests in flight may take before their
+    /// connections are dropped.
+    #[arg(long = "drain-timeout", env = "CHIRP_DRAIN_TIMEOUT", default_value = "30s",
+          value_parser = parse_duration)]
+    pub drain_timeout: Duration,
+}
+
+impl NetArgs {
+    pub fn serve_options(&self) -> chirp_http::ServeOptions {
+        chirp_http::ServeOptions {
+            header_timeout: self.header_timeout,
+            max_connections: self.max_connections as usize,
+            drain_timeout: self.drain_timeout,
+        }
+    }
+}
+
 /// Settings of `chirp web`.
 #[derive(Debug, Clone, Args)]
 pub struct WebArgs {
@@ -64,6 +106,9 @@ pub struct WebArgs {
 
     #[command(flatten)]
     pub site: SiteArgs,
+
+    #[command(flatten)]
+    pub net: NetArgs,
 }
 
 /// The web site's settings, shared by `chirp serve` and `chirp web`.
@@ -79,9 +124,10 @@ pub struct SiteArgs {
 }
 
 impl SiteArgs {
-    pub fn config(&self) -> chirp_web::WebConfig {
+    pub fn config(&self, net: &NetArgs) -> chirp_web::WebConfig {
         chirp_web::WebConfig {
             secure_cookies: self.secure_cookies.on(),
+            trusted_proxies: net.trusted_proxies.clone(),
         }
     }
 }
@@ -105,6 +151,9 @@ pub struct CacheArgs {
     /// Most bytes of responses held.
     #[arg(long = "cache-bytes", env = "CHIRP_CACHE_BYTES", default_value_t = 64 << 20)]
     pub max_bytes: u64,
+
+    #[command(flatten)]
+    pub net: NetArgs,
 }
 
 impl ServeArgs {
@@ -183,6 +232,9 @@ pub struct ServeArgs {
 
     #[command(flatten)]
     pub site: SiteArgs,
+
+    #[command(flatten)]
+    pub net: NetArgs,
 }
 
 /// The read cache between the API and the database (SPEC §1.4).

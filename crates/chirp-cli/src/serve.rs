@@ -8,7 +8,7 @@ use chirp_api::likes::batcher::BatcherConfig;
 use chirp_api::likes::{Likes, LikesConfig};
 use chirp_api::metrics::Metrics;
 use chirp_api::requests::RequestLog;
-use chirp_api::server::{serve as serve_app, shutdown_signal};
+use chirp_api::server::shutdown_signal;
 use chirp_api::{ApiConfig, AppState};
 use chirp_store::cache::CachedStore;
 
@@ -23,13 +23,13 @@ use crate::config::{CacheArgs, ServeArgs, WebArgs};
 pub async fn web(args: WebArgs) -> anyhow::Result<()> {
     let api = chirp_web::ApiClient::over_http(&args.api)
         .map_err(|e| anyhow::anyhow!("CHIRP_API {:?}: {e}", args.api))?;
-    let app = chirp_web::router(api, args.site.config());
+    let app = chirp_web::router(api, args.site.config(&args.net));
     let listener = TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("cannot listen on {} (CHIRP_LISTEN)", args.listen))?;
     let addr = listener.local_addr().context("listener address")?;
     tracing::info!(api = %args.api, "chirp web site on http://{addr}");
-    serve_app(listener, app, shutdown_signal())
+    chirp_http::serve(listener, app, args.net.serve_options(), shutdown_signal())
         .await
         .context("web server error")?;
     Ok(())
@@ -41,14 +41,20 @@ pub async fn cache(args: CacheArgs) -> anyhow::Result<()> {
         .with_context(|| format!("CHIRP_UPSTREAM {:?}", args.upstream))?;
     config.cache.ttl = args.ttl;
     config.cache.max_bytes = args.max_bytes;
+    config.trusted_proxies = args.net.trusted_proxies.clone();
     let listener = TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("cannot listen on {} (CHIRP_LISTEN)", args.listen))?;
     let addr = listener.local_addr().context("listener address")?;
     tracing::info!(upstream = %args.upstream, "chirp response cache listening on http://{addr}");
-    chirp_cache::serve(listener, config, shutdown_signal())
-        .await
-        .context("response cache server error")?;
+    chirp_cache::serve(
+        listener,
+        config,
+        args.net.serve_options(),
+        shutdown_signal(),
+    )
+    .await
+    .context("response cache server error")?;
     tracing::info!("stopped cleanly");
     Ok(())
 }
@@ -162,7 +168,7 @@ pub async fn serve(args: ServeArgs, shape: Shape) -> anyhow::Result<()> {
         // response cache) an API client would, never through the store.
         let web = chirp_web::router(
             chirp_web::ApiClient::in_process(app.clone()),
-            args.site.config(),
+            args.site.config(&args.net),
         );
         app = web.merge(app);
     }
@@ -176,7 +182,7 @@ pub async fn serve(args: ServeArgs, shape: Shape) -> anyhow::Result<()> {
         ),
         Shape::Api => tracing::info!("chirp API instance listening on http://{addr}"),
     }
-    serve_app(listener, app, shutdown_signal())
+    chirp_http::serve(listener, app, args.net.serve_options(), shutdown_signal())
         .await
         .context("server error")?;
     // Requests have drained; now write every like still held.

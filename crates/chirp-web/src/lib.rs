@@ -43,6 +43,10 @@ pub struct WebConfig {
     /// Mark cookies `Secure` (send only over HTTPS). Off by default so the
     /// embedded process works on plain-HTTP localhost.
     pub secure_cookies: bool,
+    /// Peers whose `X-Forwarded-For` and `X-Forwarded-Proto`/`-Host` are
+    /// believed (nginx in front); the browser's address found through them
+    /// is passed on to the API.
+    pub trusted_proxies: chirp_http::TrustedProxies,
 }
 
 /// What every handler gets.

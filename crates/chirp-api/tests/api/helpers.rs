@@ -172,9 +172,15 @@ pub async fn serve_with_cache(
         .await
         .expect("bind");
     let addr = listener.local_addr().expect("addr");
-    tokio::spawn(
-        async move { chirp_api::server::serve(listener, app, std::future::pending()).await },
-    );
+    tokio::spawn(async move {
+        chirp_http::serve(
+            listener,
+            app,
+            chirp_http::ServeOptions::default(),
+            std::future::pending(),
+        )
+        .await
+    });
     TestApp {
         base: format!("http://{addr}"),
         client: reqwest::Client::new(),

@@ -167,7 +167,12 @@ pub async fn spawn_proxy(options: CacheOptions) -> TestProxy {
 pub async fn spawn_proxy_to(config: CacheConfig) -> String {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind proxy");
     let addr = listener.local_addr().expect("proxy addr");
-    tokio::spawn(chirp_cache::serve(listener, config, std::future::pending()));
+    tokio::spawn(chirp_cache::serve(
+        listener,
+        config,
+        chirp_http::ServeOptions::default(),
+        std::future::pending(),
+    ));
     format!("http://{addr}")
 }
 

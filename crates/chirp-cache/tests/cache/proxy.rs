@@ -208,9 +208,14 @@ async fn serve_returns_once_shutdown_completes() {
         .expect("bind");
     let config = CacheConfig::new("http://127.0.0.1:9").expect("config");
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(chirp_cache::serve(listener, config, async {
-        stopped.await.ok();
-    }));
+    let server = tokio::spawn(chirp_cache::serve(
+        listener,
+        config,
+        chirp_http::ServeOptions::default(),
+        async {
+            stopped.await.ok();
+        },
+    ));
     stop.send(()).expect("server is waiting");
     let result = tokio::time::timeout(Duration::from_secs(5), server)
         .await
