@@ -22,8 +22,9 @@ use tokio::sync::{OnceCell, Semaphore};
 
 use crate::ApiError;
 
-/// Name of the cookie the web site keeps the session token in.
-pub const SESSION_COOKIE: &str = "chirp_session";
+/// Name of the cookie the web site keeps the session token in (over
+/// plain HTTP; `__Host-chirp_session` when its cookies are Secure).
+pub const SESSION_COOKIE: &str = chirp_http::cookies::SESSION_COOKIE;
 
 /// Hashes and checks passwords without starving the server.
 #[derive(Clone)]
@@ -123,49 +124,10 @@ pub fn request_token(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
     Ok(session_cookie(headers))
 }
 
-/// Whether the browser says the request comes from another site:
-/// `Sec-Fetch-Site` other than `same-origin`/`none`, or, from browsers that
-/// do not send that header (older ones, or over plain HTTP to a non-local
-/// host), an `Origin` that is not the host the request was sent to
-/// (`X-Forwarded-Host` when a cache passed it on, else `Host`; a page on
-/// another site cannot set either). Clients that are not browsers send
-/// neither header and are not affected.
-pub fn cross_site(headers: &HeaderMap) -> bool {
-    if let Some(site) = headers.get("sec-fetch-site") {
-        return site
-            .to_str()
-            .map_or(true, |v| !matches!(v, "same-origin" | "none"));
-    }
-    let Some(origin) = headers.get(axum::http::header::ORIGIN) else {
-        return false;
-    };
-    // `Origin: null` (sandboxed or privacy-sensitive contexts) has no host.
-    let origin_host = origin
-        .to_str()
-        .ok()
-        .and_then(|o| o.split_once("://"))
-        .map(|(_, host)| host.trim_end_matches('/'));
-    let host = headers
-        .get("x-forwarded-host")
-        .or_else(|| headers.get(axum::http::header::HOST))
-        .and_then(|h| h.to_str().ok());
-    match (origin_host, host) {
-        (Some(origin), Some(host)) => !origin.eq_ignore_ascii_case(host),
-        _ => true,
-    }
-}
-
-/// The value of the session cookie, if the request has one.
+/// The session cookie's value, under either of its names
+/// (`chirp_http::cookies`), if the request has one.
 pub fn session_cookie(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get_all(axum::http::header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == SESSION_COOKIE)
-        .map(|(_, value)| value.to_owned())
-        .filter(|v| !v.is_empty())
+    chirp_http::cookies::session_token(headers).map(str::to_owned)
 }
 
 #[cfg(test)]

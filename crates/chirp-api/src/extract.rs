@@ -1,7 +1,9 @@
 //! Extractors that answer bad input in chirp's error format instead of
 //! axum's plain-text defaults, and the authentication extractors.
 
-use axum::extract::{FromRequest, FromRequestParts};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
@@ -26,10 +28,69 @@ impl<T: serde::Serialize> IntoResponse for Json<T> {
 #[from_request(via(axum::extract::Path), rejection(ApiError))]
 pub struct Path<T>(pub T);
 
+/// A tweet id from the path (`/api/tweets/{id}...`), in its one canonical
+/// spelling: `3`, never `03` or `+3`. Aliases would each be a separate entry
+/// in a shared response cache, one that a write to `/api/tweets/3` does not
+/// evict, so they are answered 404 (never cached). Not a number at all is
+/// a 400, as for any malformed path.
+#[derive(Debug, Clone, Copy)]
+pub struct TweetId(pub i64);
+
+impl<S: Send + Sync> FromRequestParts<S> for TweetId {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let Path(raw) = Path::<String>::from_request_parts(parts, state).await?;
+        let Ok(id) = raw.parse::<i64>() else {
+            return Err(ApiError::BadRequest(
+                "the tweet id in the path must be a whole number".into(),
+            ));
+        };
+        if id.to_string() != raw {
+            return Err(ApiError::NotFound("tweet"));
+        }
+        Ok(Self(id))
+    }
+}
+
 /// `axum::extract::Query`, with rejections as [`ApiError`].
 #[derive(Debug, FromRequestParts)]
 #[from_request(via(axum::extract::Query), rejection(ApiError))]
 pub struct Query<T>(pub T);
+
+/// Whether the peer of this request is one of our proxies, whose
+/// `X-Forwarded-*` headers are believed. A request with no peer (called
+/// in-process) trusts nothing.
+fn peer(parts: &Parts) -> Option<IpAddr> {
+    parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(addr)| addr.ip())
+}
+
+fn trusted_peer(parts: &Parts, state: &AppState) -> bool {
+    peer(parts).is_some_and(|ip| state.config.trusted_proxies.trusts(ip))
+}
+
+/// The client's address: the peer, or behind our own proxies the address
+/// they forwarded ([`chirp_http::client_addr`]). A request that came with
+/// no peer at all (an in-process call that named none) is `0.0.0.0`.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientAddr(pub IpAddr);
+
+impl FromRequestParts<AppState> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(Self(peer(parts).map_or(
+            IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+            |ip| chirp_http::client_addr(ip, &parts.headers, &state.config.trusted_proxies),
+        )))
+    }
+}
 
 /// The logged-in account. Rejects with 401 when the request carries no
 /// valid session token.
@@ -70,7 +131,10 @@ impl FromRequestParts<AppState> for MaybeUser {
             return Ok(Self(None));
         };
         let by_cookie = !parts.headers.contains_key(AUTHORIZATION);
-        if by_cookie && !parts.method.is_safe() && auth::cross_site(&parts.headers) {
+        if by_cookie
+            && !parts.method.is_safe()
+            && chirp_http::cross_site(&parts.headers, trusted_peer(parts, state))
+        {
             return Err(ApiError::Forbidden(
                 "another site cannot make changes with your session cookie",
             ));

@@ -21,6 +21,10 @@ pub struct ApiConfig {
     /// Rate limits on (`CHIRP_RATE_LIMIT`): for now, failed log-ins per
     /// username (see [`crate::throttle`]).
     pub rate_limit: bool,
+    /// Peers whose `X-Forwarded-For`, `-Host` and `-Proto` are believed
+    /// (our nginx and response caches): the client's address and the
+    /// origin a browser saw come from them only.
+    pub trusted_proxies: chirp_http::TrustedProxies,
 }
 
 impl Default for ApiConfig {
@@ -29,6 +33,7 @@ impl Default for ApiConfig {
             body_limit: 64 * 1024,
             session_ttl: Duration::from_secs(30 * 24 * 3600),
             rate_limit: true,
+            trusted_proxies: chirp_http::TrustedProxies::default(),
         }
     }
 }

@@ -71,6 +71,12 @@ pub struct NetArgs {
           value_parser = parse_duration)]
     pub header_timeout: Duration,
 
+    /// Longest a write to a client may wait before the client, which has
+    /// stopped reading, is disconnected.
+    #[arg(long = "write-timeout", env = "CHIRP_WRITE_TIMEOUT", default_value = "30s",
+          value_parser = parse_duration)]
+    pub write_timeout: Duration,
+
     /// Most connections served at once (more wait to be accepted).
     #[arg(long = "max-connections", env = "CHIRP_MAX_CONNECTIONS", default_value_t = 4096,
           value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
@@ -87,6 +93,7 @@ impl NetArgs {
     pub fn serve_options(&self) -> chirp_http::ServeOptions {
         chirp_http::ServeOptions {
             header_timeout: self.header_timeout,
+            write_timeout: self.write_timeout,
             max_connections: self.max_connections as usize,
             drain_timeout: self.drain_timeout,
         }

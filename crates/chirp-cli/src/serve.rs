@@ -149,6 +149,7 @@ pub async fn serve(args: ServeArgs, shape: Shape) -> anyhow::Result<()> {
             body_limit: args.body_limit,
             session_ttl: args.session_ttl,
             rate_limit: args.rate_limit.on(),
+            trusted_proxies: args.net.trusted_proxies.clone(),
         },
         likes.clone(),
         requests,

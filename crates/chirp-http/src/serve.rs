@@ -1,8 +1,9 @@
 //! Serving an axum app with the bounds a public server needs, which
 //! `axum::serve` does not set: a client gets [`ServeOptions::header_timeout`]
 //! to send a request's headers and no longer to sit idle between requests
-//! (no slowloris), open connections are bounded, and shutdown drains for at
-//! most [`ServeOptions::drain_timeout`].
+//! (no slowloris), a client that stops reading is dropped after
+//! [`ServeOptions::write_timeout`], open connections are bounded, and
+//! shutdown drains for at most [`ServeOptions::drain_timeout`].
 //!
 //! Handlers find the peer's address as `ConnectInfo<SocketAddr>`.
 
@@ -19,6 +20,7 @@ use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
+use tokio_io_timeout::TimeoutStream;
 use tower::ServiceExt;
 
 /// How one server treats its connections.
@@ -30,6 +32,10 @@ pub struct ServeOptions {
     /// front (nginx's upstream `keepalive_timeout`) shorter, or they may
     /// send a request on a connection that is closing.
     pub header_timeout: Duration,
+    /// Longest a write to a client may wait: a client that stops reading a
+    /// response (its receive window full) for this long is disconnected,
+    /// so it cannot hold the connection and what feeds it forever.
+    pub write_timeout: Duration,
     /// Most connections served at once. At the bound the server stops
     /// accepting until one closes; new clients wait in the listen backlog.
     pub max_connections: usize,
@@ -42,6 +48,7 @@ impl Default for ServeOptions {
     fn default() -> Self {
         Self {
             header_timeout: Duration::from_secs(20),
+            write_timeout: Duration::from_secs(30),
             max_connections: 4096,
             drain_timeout: Duration::from_secs(30),
         }
@@ -95,7 +102,10 @@ pub async fn serve(
                 req.extensions_mut().insert(ConnectInfo(peer));
                 req
             });
-        let conn = builder.serve_connection(TokioIo::new(stream), TowerToHyperService::new(app));
+        let mut stream = TimeoutStream::new(stream);
+        stream.set_write_timeout(Some(options.write_timeout));
+        let io = TokioIo::new(Box::pin(stream));
+        let conn = builder.serve_connection(io, TowerToHyperService::new(app));
         let conn = graceful.watch(conn);
         tokio::spawn(async move {
             if let Err(e) = conn.await {
@@ -239,6 +249,45 @@ mod tests {
             .expect("served after the first closed")
             .expect("read");
         assert_eq!(&buf, b"HTTP/1.1 200");
+    }
+
+    #[tokio::test]
+    async fn a_client_that_stops_reading_is_disconnected_after_the_write_timeout() {
+        // An endless body: only a client that reads keeps it flowing.
+        let endless = || async {
+            let chunks = futures_util::stream::repeat_with(|| {
+                Ok::<_, std::io::Error>(axum::body::Bytes::from(vec![b'x'; 64 * 1024]))
+            });
+            axum::body::Body::from_stream(chunks)
+        };
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let options = ServeOptions {
+            write_timeout: Duration::from_millis(300),
+            max_connections: 1,
+            ..ServeOptions::default()
+        };
+        tokio::spawn(serve(
+            listener,
+            Router::new().route("/", get(endless)),
+            options,
+            std::future::pending(),
+        ));
+        let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+        socket.set_recv_buffer_size(4096).expect("buffer");
+        let mut stalled = socket.connect(addr).await.expect("connect");
+        stalled.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n").await.expect("write");
+        // With one connection allowed, a second client is served only once
+        // the stalled one has been dropped.
+        let mut next = TcpStream::connect(addr).await.expect("connect");
+        next.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n").await.expect("write");
+        let mut buf = [0u8; 12];
+        tokio::time::timeout(Duration::from_secs(20), next.read_exact(&mut buf))
+            .await
+            .expect("the stalled reader was never dropped")
+            .expect("read");
+        assert_eq!(&buf, b"HTTP/1.1 200");
+        drop(stalled);
     }
 
     #[tokio::test]

@@ -9,7 +9,7 @@ use utoipa_axum::routes;
 
 use crate::ApiResult;
 use crate::error::ErrorBody;
-use crate::extract::{Json, Path};
+use crate::extract::{Json, TweetId};
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -35,7 +35,7 @@ pub struct LikeBody {
     ))]
 async fn like(
     State(state): State<AppState>,
-    Path(id): Path<i64>,
+    TweetId(id): TweetId,
 ) -> ApiResult<(StatusCode, Json<LikeBody>)> {
     let like_count = state.likes.like(id).await?;
     Ok((

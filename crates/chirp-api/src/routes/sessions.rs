@@ -4,6 +4,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use chirp_core::model::Account;
+use chirp_core::text::Username;
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -12,7 +13,7 @@ use utoipa_axum::routes;
 
 use crate::auth;
 use crate::error::ErrorBody;
-use crate::extract::{CurrentUser, Json};
+use crate::extract::{ClientAddr, CurrentUser, Json};
 use crate::state::AppState;
 use crate::{ApiError, ApiResult};
 
@@ -42,13 +43,14 @@ pub struct SessionBody {
     responses(
         (status = 201, body = SessionBody),
         (status = 401, description = "Wrong username or password", body = ErrorBody),
-        (status = 429, description = "Too many failed log-ins for this username; see Retry-After", body = ErrorBody),
+        (status = 429, description = "Too many failed log-ins for this username from this address; see Retry-After", body = ErrorBody),
     ))]
 async fn login(
     State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
     Json(body): Json<LoginBody>,
 ) -> ApiResult<impl IntoResponse> {
-    let account = log_in(&state, &body.username, &body.password).await?;
+    let account = log_in(&state, client, &body.username, &body.password).await?;
     let token = auth::new_token();
     let ttl = chrono::Duration::from_std(state.config.session_ttl)
         .unwrap_or_else(|_| chrono::Duration::days(30));
@@ -60,27 +62,37 @@ async fn login(
 }
 
 /// Checks a username and password; the same error (and about the same time)
-/// whether the account is missing or the password is wrong. Refused with
-/// 429, before any password is checked, once the username has had too many
-/// failures ([`crate::throttle`]).
-pub(crate) async fn log_in(state: &AppState, username: &str, password: &str) -> ApiResult<Account> {
-    state.logins.check(username)?;
-    let result = check_password(state, username, password).await;
+/// whether the account is missing or the password is wrong. A name that
+/// breaks the username rules cannot have an account and is refused at once
+/// (the rules are public, so the quicker answer tells nothing), which also
+/// keeps it out of the throttle. Refused with 429, before any password is
+/// checked, once this client has had too many failures for the name
+/// ([`crate::throttle`]).
+async fn log_in(
+    state: &AppState,
+    client: std::net::IpAddr,
+    username: &str,
+    password: &str,
+) -> ApiResult<Account> {
+    let Ok(username) = Username::parse(username) else {
+        return Err(ApiError::BadCredentials);
+    };
+    state.logins.check(client, &username)?;
+    let result = check_password(state, &username, password).await;
     match &result {
-        Ok(_) => state.logins.succeeded(username),
-        Err(ApiError::BadCredentials) => state.logins.failed(username),
+        Ok(_) => state.logins.succeeded(client, &username),
+        Err(ApiError::BadCredentials) => state.logins.failed(client, &username),
         Err(_) => {}
     }
     result
 }
 
-async fn check_password(state: &AppState, username: &str, password: &str) -> ApiResult<Account> {
-    let creds = if chirp_core::text::Username::parse(username).is_ok() {
-        state.store.credentials(username).await?
-    } else {
-        None
-    };
-    let Some(creds) = creds else {
+async fn check_password(
+    state: &AppState,
+    username: &Username,
+    password: &str,
+) -> ApiResult<Account> {
+    let Some(creds) = state.store.credentials(username.as_str()).await? else {
         state.passwords.verify_decoy(password).await?;
         return Err(ApiError::BadCredentials);
     };

@@ -15,7 +15,7 @@ use utoipa_axum::routes;
 
 use super::PageParams;
 use crate::error::ErrorBody;
-use crate::extract::{CurrentUser, Json, Path, Query};
+use crate::extract::{CurrentUser, Json, Query, TweetId};
 use crate::state::AppState;
 use crate::{ApiError, ApiResult};
 
@@ -164,7 +164,7 @@ pub(crate) async fn tweet_page(
 #[utoipa::path(get, path = "/api/tweets/{id}", tag = "tweets",
     params(("id" = i64, Path)),
     responses((status = 200, body = Tweet), (status = 404, body = ErrorBody)))]
-async fn show_tweet(State(state): State<AppState>, Path(id): Path<i64>) -> ApiResult<Json<Tweet>> {
+async fn show_tweet(State(state): State<AppState>, TweetId(id): TweetId) -> ApiResult<Json<Tweet>> {
     Ok(Json(find_tweet(&state, id).await?))
 }
 
@@ -201,7 +201,7 @@ async fn own_tweet(state: &AppState, me: &CurrentUser, id: i64) -> ApiResult<Twe
 async fn edit_tweet(
     State(state): State<AppState>,
     me: CurrentUser,
-    Path(id): Path<i64>,
+    TweetId(id): TweetId,
     Json(body): Json<EditTweetBody>,
 ) -> ApiResult<Json<Tweet>> {
     let text = TweetText::parse(&body.text)?;
@@ -225,7 +225,7 @@ async fn edit_tweet(
 async fn delete_tweet(
     State(state): State<AppState>,
     me: CurrentUser,
-    Path(id): Path<i64>,
+    TweetId(id): TweetId,
 ) -> ApiResult<StatusCode> {
     own_tweet(&state, &me, id).await?;
     state.store.delete_tweet(id).await?;
@@ -239,7 +239,7 @@ async fn delete_tweet(
     responses((status = 200, body = Paged<Tweet>), (status = 404, body = ErrorBody)))]
 async fn list_replies(
     State(state): State<AppState>,
-    Path(id): Path<i64>,
+    TweetId(id): TweetId,
     Query(paging): Query<PageParams>,
 ) -> ApiResult<Json<Paged<Tweet>>> {
     let page = paging.page()?;

@@ -93,6 +93,26 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
     spawn_app_with(backend, |_| {}).await
 }
 
+/// Like [`spawn_app`], with the API's settings adjusted by `tune`.
+pub async fn spawn_app_with_api(backend: Backend, tune: impl FnOnce(&mut ApiConfig)) -> TestApp {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = fresh_database(backend, &dir).await;
+    let batcher = BatcherConfig {
+        journal: dir.path().join("likes.journal"),
+        ..BatcherConfig::default()
+    };
+    let mut config = ApiConfig::default();
+    tune(&mut config);
+    serve_configured(
+        url,
+        LikesConfig::Batched(batcher),
+        dir,
+        Some(default_cache(backend)),
+        config,
+    )
+    .await
+}
+
 /// Like [`spawn_app`], with the batcher's settings adjusted by `tune`.
 pub async fn spawn_app_with(backend: Backend, tune: impl FnOnce(&mut BatcherConfig)) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -143,6 +163,17 @@ pub async fn serve_with_cache(
     dir: tempfile::TempDir,
     cache: Option<Arc<dyn chirp_store::cache::backend::CacheBackend>>,
 ) -> TestApp {
+    serve_configured(url, likes, dir, cache, ApiConfig::default()).await
+}
+
+/// Like [`serve_with_cache`], with the API's settings.
+pub async fn serve_configured(
+    url: String,
+    likes: LikesConfig,
+    dir: tempfile::TempDir,
+    cache: Option<Arc<dyn chirp_store::cache::backend::CacheBackend>>,
+    config: ApiConfig,
+) -> TestApp {
     let store = Arc::new(
         SqlStore::connect(&url, &PoolConfig::default())
             .await
@@ -166,7 +197,7 @@ pub async fn serve_with_cache(
         .expect("start the like service");
     let requests =
         RequestLog::create(&dir.path().join("requests.log"), "test".into()).expect("request log");
-    let state = AppState::new(served, ApiConfig::default(), likes, requests, metrics);
+    let state = AppState::new(served, config, likes, requests, metrics);
     let app = chirp_api::router(state.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await

@@ -21,6 +21,7 @@ mod read_cache;
 mod replies;
 mod request_log;
 mod search;
+mod security;
 mod sessions;
 mod social;
 mod storm;

@@ -1,0 +1,164 @@
+//! Regression tests for the findings of the security review (docs/SECURITY.md):
+//! each reproduces an attack that worked before its fix.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use reqwest::Method;
+use serde_json::json;
+use tokio::io::AsyncWriteExt;
+
+use crate::helpers::{Backend, TestApp, both, spawn_app, spawn_app_with_api};
+
+both!(
+    non_canonical_tweet_ids_are_not_found,
+    a_cookie_change_from_another_scheme_is_refused,
+);
+
+/// `/api/tweets/03` used to answer tweet 3, so a shared cache held it under
+/// a key that a write to `/api/tweets/3` does not evict.
+async fn non_canonical_tweet_ids_are_not_found(app: TestApp) {
+    let token = app.user("alice").await;
+    let id = app.tweet_id(&token, "one spelling only").await;
+    app.get(&format!("/api/tweets/{id}")).await.expect(200);
+    for alias in [format!("0{id}"), format!("+{id}"), format!("00{id}")] {
+        app.get(&format!("/api/tweets/{alias}"))
+            .await
+            .expect_error(404, "not_found");
+        app.get(&format!("/api/tweets/{alias}/replies"))
+            .await
+            .expect_error(404, "not_found");
+        app.post(&format!("/api/tweets/{alias}/likes"), None, json!({}))
+            .await
+            .expect_error(404, "not_found");
+        app.patch(&format!("/api/tweets/{alias}"), &token, json!({"text": "x"}))
+            .await
+            .expect_error(404, "not_found");
+        app.delete(&format!("/api/tweets/{alias}"), &token)
+            .await
+            .expect_error(404, "not_found");
+    }
+    app.get(&format!("/api/tweets/{id}")).await.expect(200);
+}
+
+/// The Origin check compared hosts only, so a page at `https://host` (or
+/// any other scheme) passed on an `http://host` site.
+async fn a_cookie_change_from_another_scheme_is_refused(app: TestApp) {
+    let token = app.user("alice").await;
+    let host = app.base.trim_start_matches("http://").to_owned();
+    let post = |origin: String| {
+        app.request(Method::POST, "/api/tweets")
+            .header("cookie", format!("chirp_session={token}"))
+            .header("origin", origin)
+            .json(&json!({"text": "from a form"}))
+    };
+    app.send(post(format!("https://{host}")))
+        .await
+        .expect_error(403, "forbidden");
+    app.send(post(format!("http://{host}"))).await.expect(201);
+}
+
+/// A client that is not one of our proxies could name any host in
+/// `X-Forwarded-Host` and so pass the Origin check for a page on that host.
+#[tokio::test]
+async fn forwarded_host_from_an_untrusted_peer_is_ignored() {
+    let app = spawn_app_with_api(Backend::Sqlite, |c| {
+        c.trusted_proxies = chirp_http::TrustedProxies::none();
+    })
+    .await;
+    let token = app.user("alice").await;
+    let reply = app
+        .send(
+            app.request(Method::POST, "/api/tweets")
+                .header("cookie", format!("chirp_session={token}"))
+                .header("origin", "http://evil.example")
+                .header("x-forwarded-host", "evil.example")
+                .json(&json!({"text": "forged"})),
+        )
+        .await;
+    reply.expect_error(403, "forbidden");
+}
+
+/// A client bound to one loopback address (127.0.0.2, 127.0.0.3, ... are
+/// loopback too), so tests can be several clients.
+fn client_from(ip: &str) -> reqwest::Client {
+    let ip: IpAddr = ip.parse().expect("address");
+    reqwest::Client::builder()
+        .local_address(ip)
+        .build()
+        .expect("client")
+}
+
+async fn try_login(app: &TestApp, client: &reqwest::Client, password: &str) -> u16 {
+    client
+        .post(format!("{}/api/sessions", app.base))
+        .json(&json!({"username": "alice", "password": password}))
+        .send()
+        .await
+        .expect("login request")
+        .status()
+        .as_u16()
+}
+
+/// Ten failed log-ins for a name used to lock that account for everyone for
+/// 15 minutes. The guesser is throttled now, not the account.
+#[tokio::test]
+async fn a_guesser_is_throttled_without_locking_the_account_for_others() {
+    let app = spawn_app(Backend::Sqlite).await;
+    app.register("alice").await;
+    let guesser = client_from("127.0.0.2");
+    for _ in 0..10 {
+        assert_eq!(try_login(&app, &guesser, "wrong guess").await, 401);
+    }
+    assert_eq!(try_login(&app, &guesser, "wrong guess").await, 429);
+    assert_eq!(
+        try_login(&app, &guesser, "correct horse").await,
+        429,
+        "the guesser stays throttled, even with the right password"
+    );
+    let owner = client_from("127.0.0.3");
+    assert_eq!(
+        try_login(&app, &owner, "correct horse").await,
+        201,
+        "the owner logs in from another address"
+    );
+}
+
+/// Readers of `/logs` that never read held a thread of the blocking pool
+/// each (the one password hashing uses) until log-ins hung. Here the pool
+/// has two threads and four readers stall.
+#[test]
+fn stalled_log_readers_do_not_starve_log_ins() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .max_blocking_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        let app = spawn_app(Backend::Sqlite).await;
+        app.register("alice").await;
+        // A log bigger than the socket buffers of both ends.
+        for i in 0..400_000u32 {
+            app.state.requests.record("GET", &format!("/api/tweets/{i:08}"));
+        }
+        let addr: std::net::SocketAddr = app.base.trim_start_matches("http://").parse().expect("addr");
+        let mut stalled = Vec::new();
+        for _ in 0..4 {
+            let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+            socket.set_recv_buffer_size(4096).expect("small buffer");
+            let mut stream = socket.connect(addr).await.expect("connect");
+            stream
+                .write_all(b"GET /logs HTTP/1.1\r\nHost: x\r\n\r\n")
+                .await
+                .expect("send");
+            stalled.push(stream); // and never read
+        }
+        // Give the server time to fill the readers' buffers and stall.
+        let logs = app.get("/logs?limit=1").await;
+        assert_eq!(logs.status.as_u16(), 200);
+        let login = tokio::time::timeout(Duration::from_secs(30), app.login("alice")).await;
+        assert!(login.is_ok(), "a log-in got no answer while /logs readers stalled");
+        drop(stalled);
+    });
+}
