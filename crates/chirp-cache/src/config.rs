@@ -1,7 +1,8 @@
 //! Configuration: typed structs passed in, never globals, so a test can run
 //! two differently configured caches side by side.
 //!
-//! [`CacheOptions`] is what both shapes share (TTL and memory bounds);
+//! [`CacheOptions`] is what both shapes share (TTL, memory bounds, how long
+//! a shared fetch may take);
 //! [`CacheConfig`] adds what only the standalone proxy needs (where the
 //! upstream is and how long to wait for it).
 
@@ -16,10 +17,10 @@ pub const DEFAULT_MAX_BYTES: u64 = 64 * 1024 * 1024;
 /// Default bound on one entry; API pages are a few KiB, so 1 MiB leaves room
 /// without letting one huge response push out hundreds of small ones.
 pub const DEFAULT_MAX_ENTRY_BYTES: usize = 1024 * 1024;
-/// The cookie the web site keeps its session token in (`chirp-api`'s
-/// `auth::SESSION_COOKIE`; repeated here so the cache does not depend on the
-/// API crate).
-pub const DEFAULT_SESSION_COOKIE: &str = "chirp_session";
+/// Default bound on a shared fetch: a third of the proxy's response timeout
+/// and of nginx's `proxy_read_timeout` (30 s), so readers coalesced behind a
+/// stalled fetch hear back (504) long before their own clients give up.
+pub const DEFAULT_SHARED_FETCH_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// How the cache stores and shares responses, whichever shape it runs in.
 #[derive(Debug, Clone)]
@@ -34,9 +35,14 @@ pub struct CacheOptions {
     /// Larger responses pass through uncached. Also bounds what one in-flight
     /// miss buffers before it gives up and streams.
     pub max_entry_bytes: usize,
-    /// A request carrying this cookie is treated as logged in (never served
-    /// from the cache).
-    pub session_cookie: String,
+    /// How long the single-flight leader of a miss may take, response
+    /// headers and buffered body together, before it and every reader
+    /// waiting on it get a 504. Keep it below the clients' own timeouts
+    /// (the proxy's `response_timeout`, nginx's `proxy_read_timeout`): one
+    /// stalled fetch holds every anonymous reader of its key. Requests the
+    /// cache forwards on their own behalf (writes, credentials) are not
+    /// bound by it.
+    pub shared_fetch_timeout: Duration,
 }
 
 impl Default for CacheOptions {
@@ -45,7 +51,7 @@ impl Default for CacheOptions {
             ttl: DEFAULT_TTL,
             max_bytes: DEFAULT_MAX_BYTES,
             max_entry_bytes: DEFAULT_MAX_ENTRY_BYTES,
-            session_cookie: DEFAULT_SESSION_COOKIE.to_owned(),
+            shared_fetch_timeout: DEFAULT_SHARED_FETCH_TIMEOUT,
         }
     }
 }
@@ -61,7 +67,8 @@ pub struct CacheConfig {
     /// Time allowed to open a connection to the upstream before answering 502.
     pub connect_timeout: Duration,
     /// Time allowed for the upstream's response headers before answering 504.
-    /// The body is not limited, so streams (SSE) keep flowing.
+    /// The body is not limited, so streams (SSE) keep flowing. A shared fetch
+    /// is bound by the shorter `cache.shared_fetch_timeout` as well.
     pub response_timeout: Duration,
     /// Idle keep-alive connections kept to the upstream. Reusing connections
     /// is what makes the extra hop cheap; the bound keeps sockets finite.
@@ -115,6 +122,7 @@ mod tests {
         );
         assert_eq!(config.cache.ttl, Duration::from_secs(60));
         assert_eq!(config.cache.max_bytes, 64 * 1024 * 1024);
+        assert!(config.cache.shared_fetch_timeout < config.response_timeout);
     }
 
     #[test]

@@ -9,7 +9,8 @@ use axum::Json;
 use axum::body::{Body, Bytes};
 use axum::http::header::{AGE, CACHE_CONTROL, CONTENT_LENGTH, HeaderName};
 use axum::http::request::Parts;
-use axum::http::{HeaderValue, Method, Request, Response, StatusCode, response};
+use axum::http::uri::PathAndQuery;
+use axum::http::{HeaderValue, Method, Request, Response, StatusCode, Uri, response};
 use axum::response::IntoResponse;
 use futures_util::StreamExt;
 use http_body_util::BodyExt;
@@ -17,7 +18,7 @@ use http_body_util::BodyExt;
 use crate::config::CacheOptions;
 use crate::policy::{
     STATS_PATH, cache_key, has_credentials, key_path, never_cached, shareable_for, stale_paths,
-    strip_hop_by_hop,
+    strip_for_shared_fetch, strip_hop_by_hop,
 };
 use crate::store::{Entry, Store};
 use crate::upstream::{Upstream, UpstreamError};
@@ -98,7 +99,7 @@ impl Core {
                 Err(e) => error_response(&e, XCache::Bypass),
             };
         }
-        if has_credentials(req.headers(), &self.options.session_cookie) {
+        if has_credentials(req.headers()) {
             return self.credentialed(upstream, req).await;
         }
         self.shared(upstream, req).await
@@ -154,11 +155,18 @@ impl Core {
     /// An anonymous GET or HEAD: served from the entry, or fetched once for
     /// all concurrent askers. A HEAD miss fetches the GET so the entry it
     /// leaves serves both.
+    ///
+    /// What goes upstream is the request the key names: the normalised path
+    /// and query, and no body. A GET's body means nothing to a cache keyed by
+    /// path and query, so it is dropped unread, and so are the headers that
+    /// announce one; forwarding `Content-Length` without the bytes would
+    /// stall the upstream, and everyone coalesced behind this fetch with it.
     async fn shared<U: Upstream>(&self, upstream: U, req: Request<Body>) -> Response<Body> {
-        // A GET body means nothing to a cache keyed by path and query.
         let (mut parts, _body) = req.into_parts();
+        strip_for_shared_fetch(&mut parts.headers);
         let head = parts.method == Method::HEAD;
         let key = cache_key(&parts.uri);
+        parts.uri = with_path_and_query(&parts.uri, &key);
         if let Some(entry) = self.store.lookup(&key).await {
             self.store.hits.fetch_add(1, Ordering::Relaxed);
             return hit_response(&entry, head);
@@ -203,6 +211,7 @@ impl Core {
 
     /// The single-flight leader's work: one upstream request whose answer
     /// becomes the entry, or is parked in `slot` when it must not be shared.
+    /// Bounded by `shared_fetch_timeout`, since every waiter waits on it.
     async fn fetch<U: Upstream>(
         &self,
         upstream: U,
@@ -213,6 +222,23 @@ impl Core {
         slot: &Slot,
     ) -> Result<Arc<Entry>, FetchError> {
         led.store(true, Ordering::Relaxed);
+        let limit = self.options.shared_fetch_timeout;
+        let fetched = self.fetch_unbounded(upstream, parts, key, epoch, slot);
+        tokio::time::timeout(limit, fetched)
+            .await
+            .unwrap_or(Err(FetchError::Upstream(UpstreamError::Timeout(limit))))
+    }
+
+    /// [`Core::fetch`] without the time bound. Nothing is parked in `slot`
+    /// before the last step, so a timeout never leaves half a result behind.
+    async fn fetch_unbounded<U: Upstream>(
+        &self,
+        upstream: U,
+        parts: &Parts,
+        key: &str,
+        epoch: u64,
+        slot: &Slot,
+    ) -> Result<Arc<Entry>, FetchError> {
         let req = Request::from_parts(parts.clone(), Body::empty());
         let resp = forward(upstream, req).await.map_err(FetchError::Upstream)?;
         let park = |resp: Response<Body>| {
@@ -298,6 +324,17 @@ async fn forward<U: Upstream>(
     let mut resp = upstream.call(req).await?;
     strip_hop_by_hop(resp.headers_mut());
     Ok(resp)
+}
+
+/// `uri` with its path and query replaced by `key` (a normalised path and
+/// query, so always a valid one; should it not parse, `uri` is kept).
+fn with_path_and_query(uri: &Uri, key: &str) -> Uri {
+    let Ok(path_and_query) = key.parse::<PathAndQuery>() else {
+        return uri.clone();
+    };
+    let mut parts = uri.clone().into_parts();
+    parts.path_and_query = Some(path_and_query);
+    Uri::from_parts(parts).unwrap_or_else(|_| uri.clone())
 }
 
 fn entry_response(entry: &Entry, head: bool) -> Response<Body> {

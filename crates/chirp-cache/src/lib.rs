@@ -13,13 +13,16 @@
 //!
 //! * [`service`]: the tower service and layer, [`router`] and [`serve`].
 //! * `engine`: routing of one request (stats, write-through, bypass, shared),
-//!   request coalescing, `X-Cache`/`Age`, 502 in the API's error shape.
+//!   request coalescing (the leader's fetch bounded by
+//!   [`CacheOptions::shared_fetch_timeout`]), `X-Cache`/`Age`, 502/504 in the
+//!   API's error shape.
 //! * `store`: entries in moka bounded by bytes, lazy expiry on tokio's clock,
 //!   and write epochs that stop a miss racing a write from storing stale data.
 //! * `index`: path → keys, kept in step by moka's eviction listener, so a
 //!   write evicts every query string of a path without a scan.
-//! * `policy`: pure rules: cache key, credentials, what is shareable, what a
-//!   write makes stale, hop-by-hop headers.
+//! * `policy`: pure rules: cache key (percent-encoding normalised, so an
+//!   alias of a path is evicted with it), credentials, what is shareable,
+//!   what a write makes stale, hop-by-hop and body-framing headers.
 //! * [`upstream`]: the [`Upstream`] trait and its two implementations.
 //! * [`config`]: [`CacheOptions`] (both shapes) and [`CacheConfig`]
 //!   (standalone).

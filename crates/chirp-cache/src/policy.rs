@@ -2,11 +2,13 @@
 //! functions of headers and paths, so the rules of SPEC §1.1 are unit-tested
 //! without any I/O.
 
+use std::borrow::Cow;
 use std::time::Duration;
 
 use axum::http::header::{
-    AUTHORIZATION, CACHE_CONTROL, CONNECTION, CONTENT_TYPE, COOKIE, HeaderName, PROXY_AUTHENTICATE,
-    PROXY_AUTHORIZATION, SET_COOKIE, TE, TRAILER, TRANSFER_ENCODING, UPGRADE, VARY,
+    AUTHORIZATION, CACHE_CONTROL, CONNECTION, CONTENT_LENGTH, CONTENT_TYPE, EXPECT, HeaderName,
+    PROXY_AUTHENTICATE, PROXY_AUTHORIZATION, SET_COOKIE, TE, TRAILER, TRANSFER_ENCODING, UPGRADE,
+    VARY,
 };
 use axum::http::{HeaderMap, StatusCode, Uri};
 
@@ -39,11 +41,72 @@ pub(crate) fn never_cached(path: &str) -> bool {
     })
 }
 
-/// The cache key: path and query string, the same for GET and HEAD.
+/// Headers that describe a request's body. A shared fetch sends none (a
+/// GET's body means nothing to a cache keyed by path and query), so it must
+/// not announce one: an upstream that reads the `Content-Length` it is told
+/// (nginx) would wait for bytes that never come, and every reader coalesced
+/// behind that fetch would wait with it.
+const BODY_FRAMING: [HeaderName; 3] = [CONTENT_LENGTH, TRANSFER_ENCODING, EXPECT];
+
+/// The cache key: path and query string, the same for GET and HEAD, in
+/// [`normalize`]d form so that `/api/tweets/%33` and `/api/tweets/3` are one
+/// entry, and a write to either evicts it.
 pub(crate) fn cache_key(uri: &Uri) -> String {
+    let path = normalize(uri.path());
     match uri.query() {
-        Some(query) => format!("{}?{query}", uri.path()),
-        None => uri.path().to_owned(),
+        Some(query) => format!("{path}?{}", normalize(query)),
+        None => path.into_owned(),
+    }
+}
+
+/// Percent-encoding normalisation (RFC 3986 §6.2.2): an escaped unreserved
+/// character (ALPHA, DIGIT, `-`, `.`, `_`, `~`) is decoded, since it names
+/// the same resource either way; any other escape keeps its meaning and gets
+/// upper-case hex. A `%` not followed by two hex digits is left alone.
+pub(crate) fn normalize(text: &str) -> Cow<'_, str> {
+    if !text.contains('%') {
+        return Cow::Borrowed(text);
+    }
+    let bytes = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    let mut rest = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        let escape = (bytes[i] == b'%')
+            .then(|| Some((hex(*bytes.get(i + 1)?)?, hex(*bytes.get(i + 2)?)?)))
+            .flatten();
+        let Some((high, low)) = escape else {
+            i += 1;
+            continue;
+        };
+        out.push_str(&text[rest..i]);
+        let byte = high << 4 | low;
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(byte));
+        } else {
+            out.push('%');
+            out.push_str(&text[i + 1..i + 3].to_ascii_uppercase());
+        }
+        i += 3;
+        rest = i;
+    }
+    out.push_str(&text[rest..]);
+    Cow::Owned(out)
+}
+
+fn hex(digit: u8) -> Option<u8> {
+    char::from(digit)
+        .to_digit(16)
+        .and_then(|d| u8::try_from(d).ok())
+}
+
+/// Prepares the headers of a shared fetch: no hop-by-hop headers and none
+/// that announce a body ([`BODY_FRAMING`]), whichever shape the cache runs
+/// in (the in-process service gets no `forward_headers` pass).
+pub(crate) fn strip_for_shared_fetch(headers: &mut HeaderMap) {
+    strip_hop_by_hop(headers);
+    for name in &BODY_FRAMING {
+        headers.remove(name);
     }
 }
 
@@ -53,18 +116,11 @@ pub(crate) fn key_path(key: &str) -> &str {
 }
 
 /// A request with credentials may see a private page, so it is never answered
-/// from (or coalesced into) a shared entry. A cookie header that is not valid
-/// text is treated as credentialed: the safe side.
-pub(crate) fn has_credentials(headers: &HeaderMap, session_cookie: &str) -> bool {
-    headers.contains_key(AUTHORIZATION)
-        || headers.get_all(COOKIE).iter().any(|value| {
-            value.to_str().map_or(true, |text| {
-                text.split(';').any(|pair| {
-                    let name = pair.split_once('=').map_or(pair, |(name, _)| name);
-                    name.trim() == session_cookie
-                })
-            })
-        })
+/// from (or coalesced into) a shared entry: a bearer token, or the web
+/// site's session cookie under either of its names. A cookie header that is
+/// not valid text is treated as credentialed: the safe side.
+pub(crate) fn has_credentials(headers: &HeaderMap) -> bool {
+    headers.contains_key(AUTHORIZATION) || chirp_http::cookies::has_session_cookie(headers)
 }
 
 /// The directives of `Cache-Control` that decide sharing.
@@ -147,8 +203,9 @@ pub(crate) fn shareable_for(
 /// The paths a write to `path` obviously makes stale: its own (every query
 /// string under it) and its parent's, e.g. `PATCH /api/tweets/7` →
 /// `/api/tweets/7` and `/api/tweets`; `POST /api/tweets/7/likes` →
-/// `/api/tweets/7/likes` and `/api/tweets/7`.
+/// `/api/tweets/7/likes` and `/api/tweets/7`. [`normalize`]d, as keys are.
 pub(crate) fn stale_paths(path: &str) -> Vec<String> {
+    let path = &*normalize(path);
     let mut paths = vec![path.to_owned()];
     let trimmed = path.trim_end_matches('/');
     if let Some((parent, _)) = trimmed.rsplit_once('/') {
@@ -218,25 +275,83 @@ mod tests {
     }
 
     #[test]
+    fn percent_encoded_aliases_of_a_path_share_one_key() {
+        for alias in [
+            "/api/tweets/3",
+            "/api/tweets/%33",
+            "/api/%74weets/3",
+            "/api/tweets/%33?",
+        ] {
+            let uri: Uri = alias.parse().expect("uri");
+            let key = cache_key(&uri);
+            assert_eq!(key_path(&key), "/api/tweets/3", "{alias}");
+        }
+        let uri: Uri = "/api/search?q=%61%2db%2f%7e&tag=%C3%A9"
+            .parse()
+            .expect("uri");
+        assert_eq!(cache_key(&uri), "/api/search?q=a-b%2F~&tag=%C3%A9");
+    }
+
+    #[test]
+    fn normalisation_decodes_only_unreserved_characters() {
+        assert_eq!(normalize("/plain/path"), "/plain/path");
+        assert_eq!(normalize("%41%7a%30%2D%2e%5F%7E"), "Az0-._~");
+        // Reserved and non-ASCII bytes keep their escapes, in upper case.
+        assert_eq!(normalize("/a%2fb%3F%25%20%c3%a9"), "/a%2Fb%3F%25%20%C3%A9");
+        // Not escapes: left as they are.
+        assert_eq!(normalize("/100%"), "/100%");
+        assert_eq!(normalize("/%4"), "/%4");
+        assert_eq!(normalize("/%zz%33"), "/%zz3");
+        assert_eq!(normalize("/%%333"), "/%33");
+    }
+
+    #[test]
+    fn a_write_to_an_alias_makes_the_normalised_paths_stale() {
+        assert_eq!(
+            stale_paths("/api/tweets/%33"),
+            ["/api/tweets/3", "/api/tweets"]
+        );
+        assert_eq!(
+            stale_paths("/api/%74weets/3/likes"),
+            ["/api/tweets/3/likes", "/api/tweets/3"]
+        );
+    }
+
+    #[test]
     fn authorization_and_session_cookie_are_credentials_other_cookies_are_not() {
-        let cookie = "chirp_session";
-        assert!(has_credentials(
-            &headers(&[("authorization", "Bearer t")]),
-            cookie
-        ));
-        assert!(has_credentials(
-            &headers(&[("cookie", "theme=dark; chirp_session=t")]),
-            cookie
-        ));
-        assert!(!has_credentials(
-            &headers(&[("cookie", "theme=dark; csrf=x")]),
-            cookie
-        ));
-        assert!(!has_credentials(
-            &headers(&[("cookie", "chirp_session_old=x")]),
-            cookie
-        ));
-        assert!(!has_credentials(&HeaderMap::new(), cookie));
+        assert!(has_credentials(&headers(&[("authorization", "Bearer t")])));
+        assert!(has_credentials(&headers(&[(
+            "cookie",
+            "theme=dark; chirp_session=t"
+        )])));
+        assert!(has_credentials(&headers(&[(
+            "cookie",
+            "__Host-chirp_session=t"
+        )])));
+        assert!(!has_credentials(&headers(&[(
+            "cookie",
+            "theme=dark; csrf=x"
+        )])));
+        assert!(!has_credentials(&headers(&[(
+            "cookie",
+            "chirp_session_old=x"
+        )])));
+        assert!(!has_credentials(&HeaderMap::new()));
+    }
+
+    #[test]
+    fn a_shared_fetch_announces_no_body() {
+        let mut h = headers(&[
+            ("content-length", "5"),
+            ("transfer-encoding", "chunked"),
+            ("expect", "100-continue"),
+            ("connection", "x-hop"),
+            ("x-hop", "1"),
+            ("accept", "application/json"),
+        ]);
+        strip_for_shared_fetch(&mut h);
+        let names: Vec<&str> = h.keys().map(|k| k.as_str()).collect();
+        assert_eq!(names, ["accept"]);
     }
 
     #[test]

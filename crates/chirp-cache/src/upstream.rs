@@ -7,9 +7,10 @@ use std::time::Duration;
 
 use axum::body::{Body, Bytes, HttpBody};
 use axum::extract::ConnectInfo;
-use axum::http::header::{HOST, HeaderName};
+use axum::http::header::{FORWARDED, HOST, HeaderName};
 use axum::http::uri::PathAndQuery;
 use axum::http::{HeaderMap, HeaderValue, Request, Response, Uri, Version};
+use chirp_http::TrustedProxies;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
@@ -27,7 +28,7 @@ const X_FORWARDED_HOST: HeaderName = HeaderName::from_static("x-forwarded-host")
 pub enum UpstreamError {
     #[error("cannot reach the upstream: {0}")]
     Unreachable(#[source] BoxError),
-    #[error("the upstream sent no response headers within {0:?}")]
+    #[error("the upstream did not answer within {0:?}")]
     Timeout(Duration),
     #[error("the upstream response body failed: {0}")]
     Body(#[source] BoxError),
@@ -53,6 +54,8 @@ pub struct HttpUpstream {
     prefix: String,
     scheme_and_authority: (axum::http::uri::Scheme, axum::http::uri::Authority),
     response_timeout: Duration,
+    /// Peers whose `X-Forwarded-*` headers are passed on.
+    trusted: TrustedProxies,
 }
 
 impl HttpUpstream {
@@ -78,6 +81,7 @@ impl HttpUpstream {
                     .unwrap_or(axum::http::uri::Authority::from_static("127.0.0.1")),
             ),
             response_timeout: config.response_timeout,
+            trusted: config.trusted_proxies.clone(),
         }
     }
 
@@ -100,7 +104,7 @@ impl Upstream for HttpUpstream {
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
             .map(|ConnectInfo(addr)| addr.ip());
-        forward_headers(&mut parts.headers, peer);
+        forward_headers(&mut parts.headers, peer, &self.trusted);
         parts.uri = self.target(&parts.uri)?;
         // Always HTTP/1.1 upstream, so a 1.0 client does not cost a pooled
         // connection.
@@ -116,10 +120,25 @@ impl Upstream for HttpUpstream {
 
 /// Prepares a request for the next hop: drops hop-by-hop headers, records the
 /// client and the original scheme and host. `Host` is dropped so the client
-/// names the upstream; the original goes in `X-Forwarded-Host`. An incoming
-/// `X-Forwarded-For` (set by nginx in front) is extended, not replaced.
-fn forward_headers(headers: &mut HeaderMap, peer: Option<IpAddr>) {
+/// names the upstream; the original goes in `X-Forwarded-Host`.
+///
+/// From a trusted peer (nginx in front) the incoming `X-Forwarded-*` headers
+/// are kept and `X-Forwarded-For` is extended. From anyone else (or a peer
+/// we do not know) they are the client's own claims, which the API would
+/// believe once they come from us: they are dropped (with `Forwarded`) and
+/// written afresh from what the cache saw.
+fn forward_headers(headers: &mut HeaderMap, peer: Option<IpAddr>, trusted: &TrustedProxies) {
     strip_hop_by_hop(headers);
+    if !peer.is_some_and(|ip| trusted.trusts(ip)) {
+        for name in [
+            &X_FORWARDED_FOR,
+            &X_FORWARDED_HOST,
+            &X_FORWARDED_PROTO,
+            &FORWARDED,
+        ] {
+            headers.remove(name);
+        }
+    }
     if let Some(ip) = peer {
         let chain = match headers.get(&X_FORWARDED_FOR).and_then(|v| v.to_str().ok()) {
             Some(earlier) => format!("{earlier}, {ip}"),
@@ -169,13 +188,27 @@ where
 mod tests {
     use super::*;
 
+    const NGINX: IpAddr = IpAddr::V4(std::net::Ipv4Addr::LOCALHOST);
+    const STRANGER: IpAddr = IpAddr::V4(std::net::Ipv4Addr::new(198, 51, 100, 7));
+
+    /// A request claiming to have come through proxies, with `Host`.
+    fn forged() -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(HOST, HeaderValue::from_static("chirp.example"));
+        headers.insert(X_FORWARDED_FOR, HeaderValue::from_static("203.0.113.9"));
+        headers.insert(X_FORWARDED_HOST, HeaderValue::from_static("evil.example"));
+        headers.insert(X_FORWARDED_PROTO, HeaderValue::from_static("https"));
+        headers.insert(FORWARDED, HeaderValue::from_static("for=203.0.113.9"));
+        headers
+    }
+
     #[test]
     fn forwarding_appends_the_client_and_names_scheme_and_host() {
         let mut headers = HeaderMap::new();
         headers.insert(HOST, HeaderValue::from_static("chirp.example"));
         headers.insert(X_FORWARDED_FOR, HeaderValue::from_static("203.0.113.9"));
         headers.insert("connection", HeaderValue::from_static("close"));
-        forward_headers(&mut headers, Some(IpAddr::from([127, 0, 0, 1])));
+        forward_headers(&mut headers, Some(NGINX), &TrustedProxies::loopback());
         assert_eq!(headers[&X_FORWARDED_FOR], "203.0.113.9, 127.0.0.1");
         assert_eq!(headers[&X_FORWARDED_PROTO], "http");
         assert_eq!(headers[&X_FORWARDED_HOST], "chirp.example");
@@ -184,12 +217,42 @@ mod tests {
     }
 
     #[test]
-    fn an_existing_forwarded_proto_is_kept() {
-        let mut headers = HeaderMap::new();
-        headers.insert(X_FORWARDED_PROTO, HeaderValue::from_static("https"));
-        forward_headers(&mut headers, None);
+    fn a_trusted_proxys_forwarding_headers_are_kept_and_extended() {
+        let mut headers = forged();
+        forward_headers(&mut headers, Some(NGINX), &TrustedProxies::loopback());
+        assert_eq!(headers[&X_FORWARDED_FOR], "203.0.113.9, 127.0.0.1");
+        assert_eq!(headers[&X_FORWARDED_HOST], "evil.example");
         assert_eq!(headers[&X_FORWARDED_PROTO], "https");
+        assert_eq!(headers[&FORWARDED], "for=203.0.113.9");
+    }
+
+    #[test]
+    fn an_untrusted_peers_forwarding_headers_are_replaced_by_what_the_cache_saw() {
+        let mut headers = forged();
+        forward_headers(&mut headers, Some(STRANGER), &TrustedProxies::loopback());
+        assert_eq!(headers[&X_FORWARDED_FOR], "198.51.100.7");
+        assert_eq!(headers[&X_FORWARDED_HOST], "chirp.example");
+        assert_eq!(headers[&X_FORWARDED_PROTO], "http");
+        assert!(!headers.contains_key(&FORWARDED));
+        assert!(!headers.contains_key(HOST));
+    }
+
+    #[test]
+    fn an_unknown_peer_is_not_trusted() {
+        let mut headers = forged();
+        headers.remove(HOST);
+        forward_headers(&mut headers, None, &TrustedProxies::loopback());
         assert!(!headers.contains_key(&X_FORWARDED_FOR));
+        assert!(!headers.contains_key(&X_FORWARDED_HOST));
+        assert_eq!(headers[&X_FORWARDED_PROTO], "http");
+    }
+
+    #[test]
+    fn trusting_nobody_replaces_even_loopbacks_headers() {
+        let mut headers = forged();
+        forward_headers(&mut headers, Some(NGINX), &TrustedProxies::none());
+        assert_eq!(headers[&X_FORWARDED_FOR], "127.0.0.1");
+        assert_eq!(headers[&X_FORWARDED_HOST], "chirp.example");
     }
 
     #[test]

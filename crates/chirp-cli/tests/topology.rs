@@ -193,6 +193,45 @@ async fn the_scaled_topology_serves_caches_balances_and_loses_no_like() {
         assert_eq!(x_cache(&h), "BYPASS");
     }
 
+    // A GET with a body must not stall its key for the anonymous readers
+    // that come after it: the caches once forwarded its `Content-Length`
+    // without the body, the inner nginx waited for bytes that never came,
+    // and everyone coalesced behind that fetch got a 504 after 30 s. The
+    // plain reads run concurrently so least_conn sends some of them to the
+    // cache holding the body's fetch; their timeout fails the test rather
+    // than hanging it. The body's own request waits longer, so it cannot
+    // give up first and cancel the stalled fetch for them.
+    let list = format!("{front}/api/tweets?limit=7");
+    let client_with = |timeout| {
+        reqwest::Client::builder()
+            .timeout(timeout)
+            .build()
+            .expect("client")
+    };
+    let with_body = {
+        let req = client_with(Duration::from_secs(60)).get(&list).body("x");
+        tokio::spawn(async move { req.send().await })
+    };
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let mut plain = tokio::task::JoinSet::new();
+    for _ in 0..4 {
+        let req = client_with(Duration::from_secs(10)).get(&list);
+        plain.spawn(async move { req.send().await.map(|r| r.status().as_u16()) });
+    }
+    while let Some(done) = plain.join_next().await {
+        let status = done.expect("plain GET task");
+        assert_eq!(
+            status.as_ref().ok(),
+            Some(&200),
+            "a plain GET after a GET with a body: {status:?}"
+        );
+    }
+    let resp = with_body
+        .await
+        .expect("GET with a body task")
+        .expect("the GET with a body is answered");
+    assert_eq!(resp.status().as_u16(), 200);
+
     // A like storm spread over both API instances.
     let first = like_storm(&client, &front, id, 600).await;
     let mut totals = Vec::new();

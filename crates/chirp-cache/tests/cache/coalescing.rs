@@ -2,6 +2,7 @@
 //! request, unless its answer may not be shared.
 
 use std::collections::HashSet;
+use std::time::Duration;
 
 use chirp_cache::CacheOptions;
 use futures_util::future::join_all;
@@ -63,4 +64,35 @@ async fn concurrent_writes_are_never_coalesced() {
     }))
     .await;
     assert_eq!(proxy.upstream.calls("POST /api/tweets/1/likes"), 10);
+}
+
+#[tokio::test]
+async fn a_slow_shared_fetch_times_out_for_leader_and_waiters_but_a_bypass_waits() {
+    let proxy = spawn_proxy(CacheOptions {
+        shared_fetch_timeout: Duration::from_millis(300),
+        ..CacheOptions::default()
+    })
+    .await;
+    let slow = "/api/tweets?limit=7&sleep_ms=3000";
+    let answers = tokio::time::timeout(
+        Duration::from_secs(2),
+        join_all((0..3).map(|_| proxy.get(slow))),
+    )
+    .await
+    .expect("the shared fetch gave up within 2 s");
+    for resp in &answers {
+        assert_eq!(resp.status(), 504);
+        assert_eq!(x_cache(resp), "MISS");
+    }
+    assert_eq!(proxy.upstream.calls("GET /api/tweets"), 1, "one leader");
+    // A request of its own (credentials) is not held to the shared bound.
+    let own = proxy
+        .client
+        .get(format!("{}/api/tweets?limit=7&sleep_ms=600", proxy.url))
+        .header("authorization", "Bearer alice")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(own.status(), 200);
+    assert_eq!(x_cache(&own), "BYPASS");
 }

@@ -57,3 +57,44 @@ async fn a_preflight_options_request_passes_through_without_evicting() {
     assert_eq!(proxy.upstream.calls("OPTIONS /api/tweets/7"), 1);
     assert_eq!(x_cache(&proxy.get("/api/tweets/7").await), "HIT");
 }
+
+#[tokio::test]
+async fn a_write_evicts_the_percent_encoded_aliases_of_its_path() {
+    let proxy = spawn_proxy(CacheOptions::default()).await;
+    // `%33` is `3`, `%2d` is `-`: the same resources, one entry each.
+    for alias in ["/api/tweets/%33", "/api/tweets?tag=a%2db"] {
+        assert_eq!(x_cache(&proxy.get(alias).await), "MISS", "{alias}");
+        assert_eq!(x_cache(&proxy.get(alias).await), "HIT", "{alias}");
+    }
+    let delete = proxy.send(Method::DELETE, "/api/tweets/3").await;
+    assert_eq!(x_cache(&delete), "BYPASS");
+    for alias in ["/api/tweets/%33", "/api/tweets?tag=a%2db"] {
+        assert_ne!(
+            x_cache(&proxy.get(alias).await),
+            "HIT",
+            "{alias} was served from before the delete"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_write_to_an_encoded_path_evicts_the_plain_one() {
+    let proxy = spawn_proxy(CacheOptions::default()).await;
+    proxy.get("/api/tweets/3").await;
+    assert_eq!(x_cache(&proxy.get("/api/tweets/3").await), "HIT");
+    proxy.send(Method::PATCH, "/api/tweets/%33").await;
+    assert_eq!(x_cache(&proxy.get("/api/tweets/3").await), "MISS");
+}
+
+#[tokio::test]
+async fn spellings_of_one_path_share_one_entry() {
+    let proxy = spawn_proxy(CacheOptions::default()).await;
+    assert_eq!(x_cache(&proxy.get("/api/tweets/%33").await), "MISS");
+    assert_eq!(x_cache(&proxy.get("/api/tweets/3").await), "HIT");
+    assert_eq!(x_cache(&proxy.get("/api/%74weets/3").await), "HIT");
+    assert_eq!(
+        proxy.upstream.calls("GET /api/tweets/3"),
+        1,
+        "fetched as /3"
+    );
+}

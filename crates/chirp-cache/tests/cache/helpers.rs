@@ -6,6 +6,9 @@
 //! differ). Query parameters script the answer: `sleep_ms`, `status`, `cc`
 //! (Cache-Control), `set_cookie`, `bytes` (a body of that many bytes) with
 //! `chunked` (no Content-Length).
+//!
+//! [`spawn_strict_upstream`] is a second, raw one that frames requests the
+//! way nginx does.
 
 use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
@@ -19,7 +22,8 @@ use axum::extract::{ConnectInfo, Query, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chirp_cache::{CacheConfig, CacheOptions};
-use tokio::net::TcpListener;
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::{TcpListener, TcpStream};
 
 /// What the upstream saw.
 #[derive(Clone, Default)]
@@ -182,4 +186,90 @@ pub fn x_cache(resp: &reqwest::Response) -> &str {
         .expect("every response carries X-Cache")
         .to_str()
         .expect("X-Cache is text")
+}
+
+/// An upstream that, like nginx, reads the body a request declares before it
+/// answers, and waits for it as long as it takes: `Content-Length: 5` with no
+/// body stalls it (and a body nobody declared would be read as the next
+/// request). It answers every request with 200 and JSON naming the request
+/// line and the number of body bytes it read; connections are kept alive.
+pub async fn spawn_strict_upstream() -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind strict upstream");
+    let addr = listener.local_addr().expect("strict upstream addr");
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            tokio::spawn(serve_strictly(stream));
+        }
+    });
+    addr
+}
+
+/// One connection of [`spawn_strict_upstream`]; any I/O error ends it.
+async fn serve_strictly(stream: TcpStream) -> std::io::Result<()> {
+    let mut stream = BufReader::new(stream);
+    loop {
+        let mut request_line = String::new();
+        if stream.read_line(&mut request_line).await? == 0 {
+            return Ok(());
+        }
+        let (mut declared, mut chunked) = (0usize, false);
+        loop {
+            let mut line = String::new();
+            if stream.read_line(&mut line).await? == 0 {
+                return Ok(());
+            }
+            let line = line.trim_end();
+            if line.is_empty() {
+                break;
+            }
+            let (name, value) = line.split_once(':').unwrap_or((line, ""));
+            if name.eq_ignore_ascii_case("content-length") {
+                declared = value.trim().parse().unwrap_or(0);
+            } else if name.eq_ignore_ascii_case("transfer-encoding") {
+                chunked = true;
+            }
+        }
+        let read = if chunked {
+            read_chunked(&mut stream).await?
+        } else {
+            let mut body = vec![0; declared];
+            stream.read_exact(&mut body).await?;
+            declared
+        };
+        let body = serde_json::json!({
+            "request": request_line.trim_end(),
+            "body_bytes": read,
+        })
+        .to_string();
+        let head = format!(
+            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
+            body.len()
+        );
+        stream.get_mut().write_all(head.as_bytes()).await?;
+        stream.get_mut().write_all(body.as_bytes()).await?;
+    }
+}
+
+/// Reads a chunked body through its last chunk and trailers; returns its size.
+async fn read_chunked(stream: &mut BufReader<TcpStream>) -> std::io::Result<usize> {
+    let mut total = 0;
+    loop {
+        let mut size_line = String::new();
+        stream.read_line(&mut size_line).await?;
+        let size = size_line.trim().split(';').next().unwrap_or("0");
+        let size = usize::from_str_radix(size, 16).unwrap_or(0);
+        if size == 0 {
+            loop {
+                let mut trailer = String::new();
+                if stream.read_line(&mut trailer).await? == 0 || trailer.trim_end().is_empty() {
+                    return Ok(total);
+                }
+            }
+        }
+        let mut chunk = vec![0; size + 2];
+        stream.read_exact(&mut chunk).await?;
+        total += size;
+    }
 }

@@ -112,3 +112,24 @@ async fn a_failing_inner_service_is_a_502() {
     let json: serde_json::Value = serde_json::from_slice(&body).expect("JSON");
     assert_eq!(json["error"]["code"], "bad_gateway");
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_stalled_shared_fetch_gives_up_before_a_client_would() {
+    let stalled = tower::service_fn(|_req: Request<Body>| async {
+        tokio::time::sleep(Duration::from_secs(120)).await;
+        Ok::<_, std::convert::Infallible>(Response::new(Body::from("late")))
+    });
+    let svc = ResponseCacheLayer::new(CacheOptions::default()).layer(stalled);
+    let started = tokio::time::Instant::now();
+    let answers =
+        futures_util::future::join_all((0..3).map(|_| call(&svc, "GET", "/api/tweets?limit=7")))
+            .await;
+    let waited = started.elapsed();
+    for resp in &answers {
+        assert_eq!(resp.status(), StatusCode::GATEWAY_TIMEOUT);
+        assert_eq!(x_cache(resp), "MISS");
+    }
+    // Clients (and nginx in front) give up after 30 s; the leader and its
+    // waiters must hear back well before.
+    assert!(waited < Duration::from_secs(30), "waited {waited:?}");
+}

@@ -4,6 +4,7 @@
 
 mod coalescing;
 mod eviction;
+mod framing;
 mod helpers;
 mod layer;
 mod proxy;

@@ -110,6 +110,50 @@ async fn hop_by_hop_headers_stay_behind_and_forwarding_headers_are_added() {
 }
 
 #[tokio::test]
+async fn forwarding_headers_from_an_untrusted_peer_are_replaced() {
+    let (upstream, _log) = crate::helpers::spawn_upstream().await;
+    let mut config = CacheConfig::new(&format!("http://{upstream}")).expect("config");
+    config.trusted_proxies = chirp_http::TrustedProxies::none();
+    let url = spawn_proxy_to(config).await;
+    let resp = reqwest::Client::new()
+        .get(format!("{url}/api/echo?cc=no-store"))
+        .header("x-forwarded-for", "198.51.100.7")
+        .header("x-forwarded-host", "evil.example")
+        .header("x-forwarded-proto", "https")
+        .send()
+        .await
+        .expect("request");
+    let seen: serde_json::Value = resp.json().await.expect("JSON");
+    let headers = &seen["headers"];
+    assert_eq!(headers["x-forwarded-for"], "127.0.0.1", "{headers}");
+    assert_eq!(
+        headers["x-forwarded-host"],
+        url.trim_start_matches("http://"),
+        "{headers}"
+    );
+    assert_eq!(headers["x-forwarded-proto"], "http", "{headers}");
+}
+
+#[tokio::test]
+async fn forwarding_headers_from_a_trusted_proxy_are_kept_and_extended() {
+    let proxy = spawn_proxy(CacheOptions::default()).await;
+    let resp = proxy
+        .client
+        .get(format!("{}/api/echo?cc=no-store", proxy.url))
+        .header("x-forwarded-for", "198.51.100.7")
+        .header("x-forwarded-host", "chirp.example")
+        .header("x-forwarded-proto", "https")
+        .send()
+        .await
+        .expect("request");
+    let seen: serde_json::Value = resp.json().await.expect("JSON");
+    let headers = &seen["headers"];
+    assert_eq!(headers["x-forwarded-for"], "198.51.100.7, 127.0.0.1");
+    assert_eq!(headers["x-forwarded-host"], "chirp.example");
+    assert_eq!(headers["x-forwarded-proto"], "https");
+}
+
+#[tokio::test]
 async fn upstream_connections_are_kept_alive_and_reused() {
     let proxy = spawn_proxy(CacheOptions::default()).await;
     for _ in 0..20 {

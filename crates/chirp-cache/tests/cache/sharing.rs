@@ -109,3 +109,11 @@ async fn logs_and_metrics_are_never_cached_even_without_no_store() {
     assert_eq!(proxy.upstream.calls("GET /metrics"), 2);
     assert_eq!(proxy.stats().await["entries"], 0);
 }
+
+#[tokio::test]
+async fn the_secure_session_cookie_is_a_credential_too() {
+    let proxy = spawn_proxy(CacheOptions::default()).await;
+    assert_eq!(x_cache(&proxy.get("/api/tweets").await), "MISS");
+    let resp = get_with(&proxy, "/api/tweets", "cookie", "__Host-chirp_session=bob").await;
+    assert_eq!(x_cache(&resp), "BYPASS");
+}
