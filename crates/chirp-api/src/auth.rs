@@ -96,6 +96,32 @@ impl Passwords {
     }
 }
 
+/// How often expired sessions are deleted.
+pub const SESSION_PURGE_INTERVAL: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// Deletes expired sessions now and then every `every`, for as long as
+/// the returned task runs (the caller aborts it at shutdown). An expired
+/// session already fails to authenticate; this keeps the table from
+/// growing with every log-in ever made. Failures are logged and retried at
+/// the next tick.
+pub fn purge_sessions_every(
+    store: Arc<dyn chirp_store::Store>,
+    every: std::time::Duration,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(every);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticks.tick().await;
+            match store.purge_expired_sessions().await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(sessions = n, "expired sessions deleted"),
+                Err(e) => tracing::warn!(error = %e, "cannot delete expired sessions"),
+            }
+        }
+    })
+}
+
 /// A fresh session token: 256 bits from the OS's CSPRNG, URL-safe base64.
 pub fn new_token() -> String {
     let mut bytes = [0u8; 32];

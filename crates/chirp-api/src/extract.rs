@@ -85,10 +85,11 @@ impl FromRequestParts<AppState> for ClientAddr {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        Ok(Self(peer(parts).map_or(
-            IpAddr::V4(Ipv4Addr::UNSPECIFIED),
-            |ip| chirp_http::client_addr(ip, &parts.headers, &state.config.trusted_proxies),
-        )))
+        Ok(Self(
+            peer(parts).map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |ip| {
+                chirp_http::client_addr(ip, &parts.headers, &state.config.trusted_proxies)
+            }),
+        ))
     }
 }
 

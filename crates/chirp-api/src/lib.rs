@@ -56,14 +56,37 @@ pub fn openapi_router(state: &AppState) -> (Router<AppState>, utoipa::openapi::O
 pub fn router(state: AppState) -> Router {
     let body_limit = state.config.body_limit;
     let (api, doc) = openapi_router(&state);
-    let docs = SwaggerUi::new("/api/docs").url("/api/openapi.json", doc);
-    api.merge(docs)
+    let docs = Router::from(SwaggerUi::new("/api/docs").url("/api/openapi.json", doc));
+    api.merge(docs_headers(docs))
         .fallback(|| async { ApiError::NotFound("route") })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// The interactive docs are a page of ours like any other: no framing (no
+/// clickjacking), no script but its own files. Swagger UI sets inline
+/// styles and data: images, so those are allowed here (not on the site).
+const DOCS_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
+img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+fn docs_headers<S: Clone + Send + Sync + 'static>(docs: Router<S>) -> Router<S> {
+    use axum::http::{HeaderValue, header};
+    use tower_http::set_header::SetResponseHeaderLayer;
+    docs.layer(SetResponseHeaderLayer::overriding(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(DOCS_CSP),
+    ))
+    .layer(SetResponseHeaderLayer::overriding(
+        header::X_FRAME_OPTIONS,
+        HeaderValue::from_static("DENY"),
+    ))
+    .layer(SetResponseHeaderLayer::overriding(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    ))
 }
 
 /// A handler that panicked answers like any other internal error.

@@ -320,9 +320,7 @@ pub async fn logs(
     let offset = parse_count("offset", q.offset.as_deref())?.unwrap_or(0);
     let limit = parse_count("limit", q.limit.as_deref())?;
     let log = &state.requests;
-    let (total, dropped, pieces) = log
-        .plan(offset)
-        .map_err(|e| ApiError::Internal(e.into()))?;
+    let (total, dropped, pieces) = log.plan(offset).map_err(|e| ApiError::Internal(e.into()))?;
     let first = offset.clamp(dropped, total);
     let count = limit.map_or(total - first, |l| l.min(total - first));
     let head = head_json(log, total, dropped, state.store.db_counts(), first);
@@ -508,7 +506,11 @@ mod tests {
         let page: serde_json::Value =
             serde_json::from_str(&read_all(&log, 0, 1).await.replace("]}", "]")).expect("json");
         let path = page[0][1].as_str().expect("path");
-        assert!(path.len() <= MAX_PATH + '…'.len_utf8(), "{} bytes kept", path.len());
+        assert!(
+            path.len() <= MAX_PATH + '…'.len_utf8(),
+            "{} bytes kept",
+            path.len()
+        );
         assert!(path.starts_with("/api/accounts/é") && path.ends_with('…'));
     }
 
@@ -520,7 +522,11 @@ mod tests {
             log.record("GET", &format!("/api/tweets/{i}"));
         }
         assert_eq!(log.total(), 20_000);
-        assert!(log.kept_bytes() <= 64 * 1024, "{} bytes kept", log.kept_bytes());
+        assert!(
+            log.kept_bytes() <= 64 * 1024,
+            "{} bytes kept",
+            log.kept_bytes()
+        );
         let on_disk: u64 = std::fs::read_dir(dir.path())
             .expect("dir")
             .map(|e| e.expect("entry").metadata().expect("meta").len())

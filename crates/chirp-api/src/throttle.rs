@@ -169,8 +169,14 @@ mod tests {
         }
         let refused = t.check(GUESSER, &name("alice")).expect_err("throttled");
         assert_eq!(refused.status().as_u16(), 429);
-        assert!(t.check(GUESSER, &name("bob")).is_ok(), "other names are not affected");
-        assert!(t.check(OWNER, &name("alice")).is_ok(), "nor other addresses");
+        assert!(
+            t.check(GUESSER, &name("bob")).is_ok(),
+            "other names are not affected"
+        );
+        assert!(
+            t.check(OWNER, &name("alice")).is_ok(),
+            "nor other addresses"
+        );
         t.succeeded(GUESSER, &name("ALICE"));
         assert!(t.check(GUESSER, &name("alice")).is_ok());
     }
@@ -184,7 +190,10 @@ mod tests {
         }
         let one_of_them = IpAddr::from([10, 0, 0, 1]);
         assert!(t.check(one_of_them, &name("alice")).is_err());
-        assert!(t.check(OWNER, &name("alice")).is_ok(), "the owner was never refused");
+        assert!(
+            t.check(OWNER, &name("alice")).is_ok(),
+            "the owner was never refused"
+        );
     }
 
     #[test]

@@ -102,7 +102,26 @@ fn cache_namespace(database_url: &str) -> String {
     format!("chirp:{place}:")
 }
 
+/// Creates the data folder, if missing, for its owner alone (0700): it
+/// holds the database, the journal of acknowledged likes and the request log.
+fn create_data_dir(dir: &std::path::Path) -> anyhow::Result<()> {
+    if dir.exists() {
+        return Ok(());
+    }
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir).with_context(|| {
+        format!(
+            "cannot create the data folder {} (CHIRP_DATA_DIR)",
+            dir.display()
+        )
+    })
+}
+
 pub async fn serve(args: ServeArgs, shape: Shape) -> anyhow::Result<()> {
+    create_data_dir(&args.data_dir)?;
     let pool = PoolConfig {
         max_connections: args.db_max_connections,
         acquire_timeout: args.db_timeout,
@@ -155,6 +174,10 @@ pub async fn serve(args: ServeArgs, shape: Shape) -> anyhow::Result<()> {
         requests,
         metrics,
     );
+    let purge = chirp_api::auth::purge_sessions_every(
+        store.clone(),
+        chirp_api::auth::SESSION_PURGE_INTERVAL,
+    );
     let mut app = chirp_api::router(state);
     if shape == Shape::Embedded && args.response_cache.on() {
         let options = chirp_cache::CacheOptions {
@@ -187,6 +210,7 @@ pub async fn serve(args: ServeArgs, shape: Shape) -> anyhow::Result<()> {
         .await
         .context("server error")?;
     // Requests have drained; now write every like still held.
+    purge.abort();
     likes.shutdown().await;
     store.close().await;
     tracing::info!("stopped cleanly");

@@ -276,11 +276,16 @@ mod tests {
         let socket = tokio::net::TcpSocket::new_v4().expect("socket");
         socket.set_recv_buffer_size(4096).expect("buffer");
         let mut stalled = socket.connect(addr).await.expect("connect");
-        stalled.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n").await.expect("write");
+        stalled
+            .write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            .await
+            .expect("write");
         // With one connection allowed, a second client is served only once
         // the stalled one has been dropped.
         let mut next = TcpStream::connect(addr).await.expect("connect");
-        next.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n").await.expect("write");
+        next.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            .await
+            .expect("write");
         let mut buf = [0u8; 12];
         tokio::time::timeout(Duration::from_secs(20), next.read_exact(&mut buf))
             .await

@@ -63,6 +63,8 @@ pub trait SessionStore: Send + Sync {
     /// The account a live (unexpired) session belongs to.
     async fn session_account(&self, token_hash: &str) -> StoreResult<Option<i64>>;
     async fn delete_session(&self, token_hash: &str) -> StoreResult<()>;
+    /// Deletes every session past its expiry; returns how many went.
+    async fn purge_expired_sessions(&self) -> StoreResult<u64>;
 }
 
 /// A new tweet; `hashtags` are the distinct lower-case tags of `text`.

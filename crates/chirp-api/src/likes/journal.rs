@@ -154,6 +154,13 @@ pub struct Journal {
     len: u64,
 }
 
+/// Files the journal creates are its owner's alone (0600).
+fn private(options: &mut OpenOptions) -> &mut OpenOptions {
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(options, 0o600);
+    options
+}
+
 impl Journal {
     /// Opens (creating if needed) and locks the journal, returning it with
     /// its current contents. The lock stops two processes sharing one file.
@@ -161,11 +168,8 @@ impl Journal {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)?;
         }
-        let mut file = OpenOptions::new()
-            .read(true)
-            .append(true)
-            .create(true)
-            .open(path)?;
+        let mut file =
+            private(OpenOptions::new().read(true).append(true).create(true)).open(path)?;
         file.try_lock().map_err(|_| {
             io::Error::new(
                 io::ErrorKind::WouldBlock,
@@ -218,11 +222,8 @@ impl Journal {
     /// file, synced, renamed over the journal, directory synced.
     pub fn compact(&mut self, snapshot: &[u8]) -> io::Result<()> {
         let tmp = self.path.with_extension("compacting");
-        let mut file = OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .open(&tmp)?;
+        let mut file =
+            private(OpenOptions::new().write(true).create(true).truncate(true)).open(&tmp)?;
         file.write_all(snapshot)?;
         file.sync_all()?;
         // Take the lock on the new file before it becomes the journal.

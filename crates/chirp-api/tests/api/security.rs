@@ -31,9 +31,13 @@ async fn non_canonical_tweet_ids_are_not_found(app: TestApp) {
         app.post(&format!("/api/tweets/{alias}/likes"), None, json!({}))
             .await
             .expect_error(404, "not_found");
-        app.patch(&format!("/api/tweets/{alias}"), &token, json!({"text": "x"}))
-            .await
-            .expect_error(404, "not_found");
+        app.patch(
+            &format!("/api/tweets/{alias}"),
+            &token,
+            json!({"text": "x"}),
+        )
+        .await
+        .expect_error(404, "not_found");
         app.delete(&format!("/api/tweets/{alias}"), &token)
             .await
             .expect_error(404, "not_found");
@@ -140,9 +144,15 @@ fn stalled_log_readers_do_not_starve_log_ins() {
         app.register("alice").await;
         // A log bigger than the socket buffers of both ends.
         for i in 0..400_000u32 {
-            app.state.requests.record("GET", &format!("/api/tweets/{i:08}"));
+            app.state
+                .requests
+                .record("GET", &format!("/api/tweets/{i:08}"));
         }
-        let addr: std::net::SocketAddr = app.base.trim_start_matches("http://").parse().expect("addr");
+        let addr: std::net::SocketAddr = app
+            .base
+            .trim_start_matches("http://")
+            .parse()
+            .expect("addr");
         let mut stalled = Vec::new();
         for _ in 0..4 {
             let socket = tokio::net::TcpSocket::new_v4().expect("socket");
@@ -158,7 +168,137 @@ fn stalled_log_readers_do_not_starve_log_ins() {
         let logs = app.get("/logs?limit=1").await;
         assert_eq!(logs.status.as_u16(), 200);
         let login = tokio::time::timeout(Duration::from_secs(30), app.login("alice")).await;
-        assert!(login.is_ok(), "a log-in got no answer while /logs readers stalled");
+        assert!(
+            login.is_ok(),
+            "a log-in got no answer while /logs readers stalled"
+        );
         drop(stalled);
     });
+}
+
+/// The interactive docs had no Content-Security-Policy and could be framed.
+#[tokio::test]
+async fn the_api_docs_forbid_framing_and_foreign_scripts() {
+    let app = spawn_app(Backend::Sqlite).await;
+    for path in ["/api/docs/", "/api/docs/swagger-initializer.js"] {
+        let reply = app.send(app.request(Method::GET, path)).await.expect(200);
+        let csp = reply.headers["content-security-policy"]
+            .to_str()
+            .expect("csp");
+        assert!(
+            csp.contains("frame-ancestors 'none'") && csp.contains("script-src 'self'"),
+            "{path}: {csp}"
+        );
+        assert_eq!(reply.headers["x-frame-options"], "DENY", "{path}");
+    }
+}
+
+/// Failed log-ins with huge names were each remembered for 15 minutes
+/// (800 of 60,000 characters grew the process by 47 MB).
+#[tokio::test]
+async fn failed_log_ins_with_huge_names_are_not_remembered() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let huge = "a".repeat(60_000);
+    for _ in 0..50 {
+        app.post(
+            "/api/sessions",
+            None,
+            json!({"username": huge, "password": "whatever1"}),
+        )
+        .await
+        .expect_error(401, "bad_credentials");
+    }
+    assert_eq!(app.state.logins.tracked(), (0, 0));
+    app.post(
+        "/api/sessions",
+        None,
+        json!({"username": "nobody", "password": "whatever1"}),
+    )
+    .await
+    .expect_error(401, "bad_credentials");
+    assert_eq!(
+        app.state.logins.tracked(),
+        (1, 1),
+        "well-formed names are tracked"
+    );
+}
+
+/// Each call's full path went to the request log: 200 requests for a
+/// 65,000-character path added 13 MB.
+#[tokio::test]
+async fn huge_paths_take_bounded_room_in_the_request_log() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let path = format!("/api/accounts/{}", "a".repeat(65_000));
+    for _ in 0..200 {
+        app.get(&path).await;
+    }
+    let kept = app.state.requests.kept_bytes();
+    assert!(kept < 200 * 600, "{kept} bytes for 200 calls");
+    let logs = app.get("/logs").await.expect(200);
+    let calls = logs.body["calls"].as_array().expect("calls");
+    assert_eq!(calls.len(), 200);
+    assert!(
+        calls[0][1]
+            .as_str()
+            .is_some_and(|p| p.starts_with("/api/accounts/aaa") && p.ends_with('…'))
+    );
+}
+
+/// The database, the like journal and the request log were created 0644:
+/// readable by every user of the machine.
+#[cfg(unix)]
+#[tokio::test]
+async fn data_files_are_readable_by_their_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let app = spawn_app(Backend::Sqlite).await;
+    let token = app.user("alice").await;
+    let id = app.tweet_id(&token, "hello").await;
+    app.post(&format!("/api/tweets/{id}/likes"), None, json!({}))
+        .await
+        .expect(202);
+    for name in [
+        "chirp.db",
+        "chirp.db-wal",
+        "likes.journal",
+        "requests.log.0",
+    ] {
+        let mode = std::fs::metadata(app.dir.path().join(name))
+            .unwrap_or_else(|e| panic!("{name}: {e}"))
+            .permissions()
+            .mode();
+        assert_eq!(
+            mode & 0o077,
+            0,
+            "{name} is open to others: {:o}",
+            mode & 0o777
+        );
+    }
+}
+
+/// Expired sessions were never deleted.
+#[tokio::test]
+async fn expired_sessions_are_purged() {
+    use chirp_store::SessionStore;
+    let app = spawn_app(Backend::Sqlite).await;
+    let alice = app.register("alice").await["id"].as_i64().expect("id");
+    let past = chrono::Utc::now() - chrono::Duration::minutes(1);
+    let future = chrono::Utc::now() + chrono::Duration::days(1);
+    app.store
+        .create_session("expired-hash", alice, past)
+        .await
+        .expect("session");
+    app.store
+        .create_session("live-hash", alice, future)
+        .await
+        .expect("session");
+    assert_eq!(app.store.purge_expired_sessions().await.expect("purge"), 1);
+    assert_eq!(
+        app.store.purge_expired_sessions().await.expect("purge"),
+        0,
+        "it was deleted"
+    );
+    assert_eq!(
+        app.store.session_account("live-hash").await.expect("read"),
+        Some(alice)
+    );
 }

@@ -285,6 +285,10 @@ impl SessionStore for CachedStore {
     async fn delete_session(&self, token_hash: &str) -> StoreResult<()> {
         self.inner.delete_session(token_hash).await
     }
+
+    async fn purge_expired_sessions(&self) -> StoreResult<u64> {
+        self.inner.purge_expired_sessions().await
+    }
 }
 
 #[async_trait]

@@ -169,6 +169,13 @@ impl SessionStore for SqlStore {
         db::write(&self.stats, &self.write, q).await?;
         Ok(())
     }
+
+    async fn purge_expired_sessions(&self) -> StoreResult<u64> {
+        let q = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1").bind(now_micros());
+        Ok(db::write(&self.stats, &self.write, q)
+            .await?
+            .rows_affected())
+    }
 }
 
 #[cfg(test)]

@@ -27,6 +27,9 @@ impl Dialect {
 
     /// SQLite: creates the file's directory and asks for the file to be
     /// created. PostgreSQL: checked for shape only.
+    /// Prepares a connection URL; for SQLite, creates the folder and,
+    /// readable by its owner only (0600), the database file, whose mode
+    /// SQLite then gives its `-wal` and `-shm` files too.
     pub(crate) fn prepare_url(self, url: &str) -> Result<String, ConnectError> {
         let parsed = url::Url::parse(url).map_err(|_| ConnectError::BadUrl(url.to_owned()))?;
         match self {
@@ -49,6 +52,14 @@ impl Dialect {
                     std::fs::create_dir_all(dir).map_err(|source| ConnectError::DataDir {
                         path: dir.display().to_string(),
                         source,
+                    })?;
+                }
+                if path != ":memory:" {
+                    create_private_file(std::path::Path::new(path)).map_err(|source| {
+                        ConnectError::DataDir {
+                            path: path.to_owned(),
+                            source,
+                        }
                     })?;
                 }
                 if parsed.query_pairs().any(|(k, _)| k == "mode") {
@@ -169,5 +180,19 @@ mod tests {
         let prepared = Dialect::Sqlite.prepare_url(&url).ok();
         assert_eq!(prepared, Some(format!("{url}?mode=rwc")));
         assert!(path.parent().is_some_and(|p| p.is_dir()));
+    }
+}
+
+/// Creates an empty file readable and writable by its owner alone, unless
+/// it exists (then it is left as it is: its owner chose its mode).
+fn create_private_file(path: &std::path::Path) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(e),
     }
 }
