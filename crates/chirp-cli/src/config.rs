@@ -212,6 +212,12 @@ pub struct ServeArgs {
     #[arg(long, env = "CHIRP_DATA_DIR", default_value = "chirp-data")]
     pub data_dir: PathBuf,
 
+    /// Most bytes the request log (/logs) keeps on disk; past it the oldest
+    /// calls are deleted (in two rotating segment files).
+    #[arg(long = "request-log-bytes", env = "CHIRP_REQUEST_LOG_BYTES", default_value_t = 1 << 30,
+          value_parser = clap::value_parser!(u64).range(4096..))]
+    pub request_log_bytes: u64,
+
     /// Name of this instance in /logs (default: host:port).
     #[arg(long, env = "CHIRP_INSTANCE")]
     pub instance: Option<String>,

@@ -160,7 +160,7 @@ pub async fn serve(args: ServeArgs, shape: Shape) -> anyhow::Result<()> {
         format!("{host}:{port}")
     });
     let log_path = args.data_dir.join(format!("requests-{port}.log"));
-    let requests = RequestLog::create(&log_path, instance)
+    let requests = RequestLog::with_limit(&log_path, instance, args.request_log_bytes)
         .with_context(|| format!("cannot create the request log {}", log_path.display()))?;
     let state = AppState::new(
         store.clone(),
