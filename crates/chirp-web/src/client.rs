@@ -6,10 +6,19 @@
 //! service is the API's own `axum::Router` (no socket, no serialization of
 //! the connection), and in the scaled topology it is a hyper client pointed
 //! at the API's address. One code path, two transports.
+//!
+//! A client can speak for one browser ([`ApiClient::for_client`]): its
+//! calls then carry the browser's address, so the API sees who it is
+//! serving (its per-client log-in throttling needs that) rather than the
+//! web site. In-process the address is the request's peer
+//! (`ConnectInfo`); over HTTP it is the `X-Forwarded-For` header, which
+//! the API believes when the web site is one of its trusted proxies.
 
 use std::convert::Infallible;
+use std::net::{IpAddr, SocketAddr};
 
 use axum::body::{Body, Bytes};
+use axum::extract::ConnectInfo;
 use axum::http::{HeaderValue, Method, Request, Response, StatusCode, Uri, header};
 use chirp_core::model::{Account, Category, FollowState, HashtagCount, Tweet};
 use chirp_core::page::Paged;
@@ -100,15 +109,23 @@ struct FollowStatus {
 /// Anything that answers API requests: the API router, or an HTTP client.
 pub type ApiService = BoxCloneSyncService<Request<Body>, Response<Body>, Infallible>;
 
+/// The header the browser's address travels in over HTTP.
+const X_FORWARDED_FOR: &str = "x-forwarded-for";
+
 /// A typed client of the chirp API over any [`ApiService`].
 #[derive(Clone)]
 pub struct ApiClient {
     service: ApiService,
+    /// The browser this client speaks for, passed on with every call as
+    /// the request's `ConnectInfo` (see [`Self::for_client`]).
+    client: Option<IpAddr>,
 }
 
 impl std::fmt::Debug for ApiClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("ApiClient")
+        f.debug_struct("ApiClient")
+            .field("client", &self.client)
+            .finish_non_exhaustive()
     }
 }
 
@@ -125,6 +142,16 @@ impl ApiClient {
     {
         Self {
             service: BoxCloneSyncService::new(service),
+            client: None,
+        }
+    }
+
+    /// The same API, called on behalf of the browser at `addr` (none: on
+    /// nobody's behalf). Cheap: the transport is shared.
+    pub fn for_client(&self, addr: Option<IpAddr>) -> Self {
+        Self {
+            service: self.service.clone(),
+            client: addr,
         }
     }
 
@@ -152,6 +179,7 @@ impl ApiClient {
         let service = tower::service_fn(move |mut req: Request<Body>| {
             let client = client.clone();
             let (scheme, authority) = (scheme.clone(), authority.clone());
+            forward_client(&mut req);
             async move {
                 let mut parts = req.uri().clone().into_parts();
                 parts.scheme = Some(scheme);
@@ -179,6 +207,10 @@ impl ApiClient {
         body: Option<serde_json::Value>,
     ) -> Result<Bytes, ClientError> {
         let mut req = Request::builder().method(method).uri(path);
+        if let Some(addr) = self.client {
+            // The API sees the browser as its peer (port unknown, so 0).
+            req = req.extension(ConnectInfo(SocketAddr::new(addr, 0)));
+        }
         if let Some(token) = token {
             let value =
                 HeaderValue::from_str(&format!("Bearer {token}")).map_err(|_| unauthorized())?;
@@ -511,6 +543,20 @@ fn unauthorized() -> ClientError {
     }
 }
 
+/// Over HTTP the peer is the web site itself: the browser's address (the
+/// `ConnectInfo` an [`ApiClient::for_client`] call carries) goes in
+/// `X-Forwarded-For` instead, replacing any value, and the API believes it
+/// if the web site is one of its trusted proxies.
+fn forward_client(req: &mut Request<Body>) {
+    req.headers_mut().remove(X_FORWARDED_FOR);
+    let Some(ConnectInfo(addr)) = req.extensions().get::<ConnectInfo<SocketAddr>>().copied() else {
+        return;
+    };
+    if let Ok(value) = HeaderValue::from_str(&addr.ip().to_string()) {
+        req.headers_mut().insert(X_FORWARDED_FOR, value);
+    }
+}
+
 /// What the HTTP transport answers when the API cannot be reached.
 fn gateway_error(why: &str) -> Response<Body> {
     tracing::warn!(error = why, "API unreachable");
@@ -519,4 +565,82 @@ fn gateway_error(why: &str) -> Response<Body> {
     ));
     *resp.status_mut() = StatusCode::BAD_GATEWAY;
     resp
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::extract::Request as AxumRequest;
+    use axum::routing::get;
+
+    use super::*;
+
+    /// An API stub answering `/who` with the peer it sees (in-process) or
+    /// the `X-Forwarded-For` it was sent (over HTTP).
+    fn stub() -> axum::Router {
+        axum::Router::new().route(
+            "/who",
+            get(|req: AxumRequest| async move {
+                let peer = chirp_http::serve::peer(req.extensions());
+                let xff = req.headers().get(X_FORWARDED_FOR).cloned();
+                let xff = xff.and_then(|v| v.to_str().ok().map(str::to_owned));
+                format!(
+                    "peer={} xff={}",
+                    peer.map(|p| p.ip().to_string()).unwrap_or_default(),
+                    xff.unwrap_or_default()
+                )
+            }),
+        )
+    }
+
+    async fn who(api: &ApiClient) -> String {
+        let bytes = api
+            .call(Method::GET, "/who", None, None)
+            .await
+            .expect("call");
+        String::from_utf8(bytes.to_vec()).expect("text")
+    }
+
+    fn browser() -> IpAddr {
+        "203.0.113.7".parse().expect("address")
+    }
+
+    #[tokio::test]
+    async fn in_process_the_api_sees_the_browser_as_its_peer() {
+        let api = ApiClient::in_process(stub());
+        assert_eq!(who(&api).await, "peer= xff=", "nobody's behalf: nothing");
+        let api = api.for_client(Some(browser()));
+        assert_eq!(who(&api).await, "peer=203.0.113.7 xff=");
+    }
+
+    #[tokio::test]
+    async fn over_http_the_browser_travels_in_x_forwarded_for() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("address");
+        let options = chirp_http::ServeOptions::default();
+        tokio::spawn(chirp_http::serve(
+            listener,
+            stub(),
+            options,
+            std::future::pending(),
+        ));
+        let api = ApiClient::over_http(&format!("http://{addr}")).expect("client");
+        assert_eq!(who(&api).await, "peer=127.0.0.1 xff=");
+        let api = api.for_client(Some(browser()));
+        assert_eq!(who(&api).await, "peer=127.0.0.1 xff=203.0.113.7");
+    }
+
+    #[test]
+    fn a_forwarded_address_replaces_whatever_the_request_had() {
+        let mut req = Request::new(Body::empty());
+        req.headers_mut()
+            .insert(X_FORWARDED_FOR, HeaderValue::from_static("6.6.6.6"));
+        forward_client(&mut req);
+        assert!(req.headers().get(X_FORWARDED_FOR).is_none());
+        req.extensions_mut()
+            .insert(ConnectInfo(SocketAddr::new(browser(), 0)));
+        forward_client(&mut req);
+        assert_eq!(req.headers()[X_FORWARDED_FOR], "203.0.113.7");
+    }
 }

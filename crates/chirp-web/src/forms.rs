@@ -3,7 +3,7 @@
 //! by [`crate::security::csrf`] before any of these run.
 
 use axum::Form;
-use axum::extract::{Path, State};
+use axum::extract::Path;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{AppendHeaders, IntoResponse, Redirect, Response};
 use serde::Deserialize;
@@ -14,7 +14,7 @@ use crate::pages::accounts::{LoginPage, SignupPage, render_settings};
 use crate::pages::timelines::{CategoryFields, render_categories, render_category, render_home};
 use crate::pages::tweets::{render_edit, render_tweet};
 use crate::pages::{self, SignedIn, TweetId, Visitor, valid_slug, valid_username};
-use crate::security::{CSRF_COOKIE, CSRF_MAX_AGE, SESSION_COOKIE, random_token, set_cookie};
+use crate::security::{CSRF_MAX_AGE, csrf_cookie, random_token, session_cookie, set_cookie};
 
 /// How long the browser keeps the session cookie; the API's own session
 /// lifetime (30 days by default) still decides when the token dies.
@@ -36,7 +36,7 @@ pub struct ComposeForm {
 /// `POST /tweets`: posts from the compose box on `/` or on `/c/{slug}`,
 /// then goes back there.
 pub async fn compose(
-    State(state): State<WebState>,
+    state: WebState,
     SignedIn {
         visitor: v, token, ..
     }: SignedIn,
@@ -57,7 +57,7 @@ pub async fn compose(
 
 /// `POST /tweets/{id}/reply`: posts a reply from the tweet page.
 pub async fn reply(
-    State(state): State<WebState>,
+    state: WebState,
     SignedIn {
         visitor: v, token, ..
     }: SignedIn,
@@ -72,7 +72,7 @@ pub async fn reply(
 
 /// `POST /tweets/{id}/edit`: saves the author's new text.
 pub async fn edit(
-    State(state): State<WebState>,
+    state: WebState,
     SignedIn {
         visitor: v, token, ..
     }: SignedIn,
@@ -87,7 +87,7 @@ pub async fn edit(
 
 /// `POST /tweets/{id}/delete`: deletes after the confirmation page.
 pub async fn delete(
-    State(state): State<WebState>,
+    state: WebState,
     SignedIn {
         visitor: v, token, ..
     }: SignedIn,
@@ -107,7 +107,7 @@ pub struct LikeForm {
 /// `POST /tweets/{id}/like`: +1, then back to the page the button was on.
 /// The page's script asks for JSON instead and updates the count in place.
 pub async fn like(
-    State(state): State<WebState>,
+    state: WebState,
     v: Visitor,
     headers: HeaderMap,
     TweetId(id): TweetId,
@@ -158,11 +158,7 @@ pub struct SignupForm {
 }
 
 /// `POST /signup`: creates the account and logs it in.
-pub async fn signup(
-    State(state): State<WebState>,
-    v: Visitor,
-    Form(f): Form<SignupForm>,
-) -> Response {
+pub async fn signup(state: WebState, v: Visitor, Form(f): Form<SignupForm>) -> Response {
     let display = Some(f.display_name.trim()).filter(|d| !d.is_empty());
     let created = state.api.sign_up(&f.username, &f.password, display).await;
     let result = match created {
@@ -195,11 +191,7 @@ pub struct LoginForm {
 
 /// `POST /login`: a new API session, kept in the session cookie; then back
 /// to the page that asked for it.
-pub async fn login(
-    State(state): State<WebState>,
-    v: Visitor,
-    Form(f): Form<LoginForm>,
-) -> Response {
+pub async fn login(state: WebState, v: Visitor, Form(f): Form<LoginForm>) -> Response {
     match state.api.log_in(&f.username, &f.password).await {
         Ok(session) => logged_in(&state, &session.token, &f.next),
         Err(e) => login_failed(v, e, f.username, f.next),
@@ -218,13 +210,15 @@ fn login_failed(v: Visitor, e: ClientError, username: String, next: String) -> R
 }
 
 /// Sets the session cookie and goes to `next` (a path on this site) or
-/// home. The CSRF token is replaced too, so a token seen before login
-/// (e.g. planted by someone else) is useless after it.
+/// home, whose forms carry the token of the new session (see
+/// [`crate::security`]). The logged-out CSRF cookie is replaced too, so a
+/// token seen before login (e.g. planted by someone else) is useless after
+/// logout as well.
 fn logged_in(state: &WebState, token: &str, next: &str) -> Response {
     let to = if local_path(next) { next } else { "/" };
     let secure = state.config.secure_cookies;
-    let session = set_cookie(SESSION_COOKIE, token, SESSION_MAX_AGE, secure);
-    let csrf = set_cookie(CSRF_COOKIE, &random_token(), CSRF_MAX_AGE, secure);
+    let session = set_cookie(session_cookie(secure), token, SESSION_MAX_AGE, secure);
+    let csrf = set_cookie(csrf_cookie(secure), &random_token(), CSRF_MAX_AGE, secure);
     (
         AppendHeaders([(header::SET_COOKIE, session), (header::SET_COOKIE, csrf)]),
         Redirect::to(to),
@@ -232,15 +226,27 @@ fn logged_in(state: &WebState, token: &str, next: &str) -> Response {
         .into_response()
 }
 
-/// `POST /logout`: revokes the token in the API and drops the cookie.
-pub async fn logout(State(state): State<WebState>, v: Visitor) -> Response {
+/// `POST /logout`: revokes the token in the API and drops the cookie
+/// (under the other name too, if the browser still has one from before
+/// `Secure` was switched, lest it log them back in).
+pub async fn logout(state: WebState, v: Visitor, headers: HeaderMap) -> Response {
     if let Some(token) = &v.token
         && let Err(e) = state.api.log_out(token).await
     {
         tracing::warn!(error = %e, "logout: the API did not revoke the session");
     }
-    let cookie = set_cookie(SESSION_COOKIE, "", 0, state.config.secure_cookies);
-    ([(header::SET_COOKIE, cookie)], Redirect::to("/")).into_response()
+    let secure = state.config.secure_cookies;
+    let mut cookies = vec![set_cookie(session_cookie(secure), "", 0, secure)];
+    let other = session_cookie(!secure);
+    if chirp_http::cookies::has_cookie(&headers, other) {
+        // A `__Host-` cookie is only deleted with `Secure` on.
+        cookies.push(set_cookie(other, "", 0, !secure));
+    }
+    let mut resp = Redirect::to("/").into_response();
+    for cookie in cookies {
+        resp.headers_mut().append(header::SET_COOKIE, cookie);
+    }
+    resp
 }
 
 #[derive(Deserialize)]
@@ -251,7 +257,7 @@ pub struct FollowForm {
 
 /// `POST /@{username}/follow`: the profile's Follow / Unfollow button.
 pub async fn follow(
-    State(state): State<WebState>,
+    state: WebState,
     SignedIn {
         visitor: v, token, ..
     }: SignedIn,
@@ -290,7 +296,7 @@ pub struct SettingsForm {
 
 /// `POST /settings`: saves display name and bio.
 pub async fn settings(
-    State(state): State<WebState>,
+    state: WebState,
     SignedIn {
         visitor: v, token, ..
     }: SignedIn,
@@ -308,7 +314,7 @@ pub async fn settings(
 
 /// `POST /c`: starts a category, then opens it.
 pub async fn create_category(
-    State(state): State<WebState>,
+    state: WebState,
     SignedIn {
         visitor: v, token, ..
     }: SignedIn,

@@ -10,8 +10,13 @@
 //! * [`forms`]: the POST handlers behind the forms; redirect on success,
 //!   re-show the page with the API's error message otherwise.
 //! * [`text`]: tweet text cut into escaped runs, `#tag` and `@name` links.
-//! * [`security`]: session and CSRF cookies, the CSRF check on every POST,
-//!   and the Content-Security-Policy and other headers on every response.
+//! * [`security`]: session and CSRF cookies, the cross-site and CSRF
+//!   checks on every POST, and the Content-Security-Policy and other headers
+//!   on every response.
+//!
+//! Handlers take a [`WebState`], made per request from the router's
+//! [`SharedState`]: its API client speaks for the request's browser, so
+//! every API call carries the browser's address.
 //!
 //! [`router`] has no fallback, so `chirp serve` can merge it with the API
 //! router (whose fallback answers everything else).
@@ -22,10 +27,14 @@ pub mod pages;
 pub mod security;
 pub mod text;
 
+use std::convert::Infallible;
+use std::sync::Arc;
+
 use axum::Router;
-use axum::extract::Request;
+use axum::extract::FromRequestParts;
 use axum::http::header;
-use axum::middleware::{Next, from_fn};
+use axum::http::request::Parts;
+use axum::middleware::{from_fn, from_fn_with_state};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 
@@ -49,17 +58,49 @@ pub struct WebConfig {
     pub trusted_proxies: chirp_http::TrustedProxies,
 }
 
-/// What every handler gets.
+/// What the router holds, shared by every request. Handlers do not take
+/// it (there is no `State<WebState>` to take): they extract [`WebState`].
+#[derive(Debug, Clone)]
+pub struct SharedState {
+    /// The API, on nobody's behalf.
+    api: ApiClient,
+    config: Arc<WebConfig>,
+}
+
+/// What every handler gets, made per request.
 #[derive(Debug, Clone)]
 pub struct WebState {
+    /// The API, called on behalf of this request's browser.
     pub api: ApiClient,
-    pub config: WebConfig,
+    pub config: Arc<WebConfig>,
+}
+
+impl FromRequestParts<SharedState> for WebState {
+    type Rejection = Infallible;
+
+    /// The browser is the peer, or who our trusted proxies say it is; an
+    /// in-process request (no peer) is made on nobody's behalf.
+    async fn from_request_parts(
+        parts: &mut Parts,
+        shared: &SharedState,
+    ) -> Result<Self, Infallible> {
+        let browser = chirp_http::serve::peer(&parts.extensions).map(|peer| {
+            chirp_http::client_addr(peer.ip(), &parts.headers, &shared.config.trusted_proxies)
+        });
+        Ok(Self {
+            api: shared.api.for_client(browser),
+            config: Arc::clone(&shared.config),
+        })
+    }
 }
 
 /// The web site's routes, reaching data only through `api`.
 pub fn router(api: ApiClient, config: WebConfig) -> Router {
-    let secure = config.secure_cookies;
-    let state = WebState { api, config };
+    let config = Arc::new(config);
+    let state = SharedState {
+        api,
+        config: Arc::clone(&config),
+    };
     use pages::{accounts, search, timelines, tweets};
     Router::new()
         .route("/", get(timelines::home))
@@ -90,9 +131,7 @@ pub fn router(api: ApiClient, config: WebConfig) -> Router {
         .route("/logout", post(forms::logout))
         .route("/static/chirp.css", get(stylesheet))
         .route("/static/chirp.js", get(script))
-        .layer(from_fn(move |req: Request, next: Next| {
-            security::csrf(secure, req, next)
-        }))
+        .layer(from_fn_with_state(config, security::csrf))
         .layer(from_fn(security::headers))
         .with_state(state)
 }

@@ -3,7 +3,7 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chirp_core::model::{Account, FollowState, Tweet};
@@ -46,7 +46,7 @@ pub struct ProfilePage {
 
 /// `/@{username}`: a profile and its chirps.
 pub async fn profile(
-    State(state): State<WebState>,
+    state: WebState,
     v: Visitor,
     Path(username): Path<String>,
     Query(q): Query<ListQuery>,
@@ -100,7 +100,7 @@ pub struct AccountsPage {
 
 /// `/@{username}/followers`.
 pub async fn followers(
-    state: State<WebState>,
+    state: WebState,
     v: Visitor,
     path: Path<String>,
     q: Query<ListQuery>,
@@ -110,7 +110,7 @@ pub async fn followers(
 
 /// `/@{username}/following`.
 pub async fn following(
-    state: State<WebState>,
+    state: WebState,
     v: Visitor,
     path: Path<String>,
     q: Query<ListQuery>,
@@ -119,7 +119,7 @@ pub async fn following(
 }
 
 async fn follow_list(
-    State(state): State<WebState>,
+    state: WebState,
     v: Visitor,
     Path(username): Path<String>,
     Query(q): Query<ListQuery>,

@@ -15,9 +15,9 @@ use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
 use chirp_core::model::{Account, Tweet};
 
-use crate::WebState;
 use crate::client::ClientError;
-use crate::security::{CsrfToken, SESSION_COOKIE, cookie};
+use crate::security::CsrfToken;
+use crate::{SharedState, WebState};
 
 /// Who is looking at a page, and what every page's layout needs.
 #[derive(Debug, Clone)]
@@ -61,21 +61,23 @@ pub struct Visitor {
     pub trouble: Option<ClientError>,
 }
 
-impl FromRequestParts<WebState> for Visitor {
+impl FromRequestParts<SharedState> for Visitor {
     type Rejection = std::convert::Infallible;
 
     /// Asks the API who the session cookie belongs to; an expired or revoked
     /// session simply makes a logged-out visitor.
     async fn from_request_parts(
         parts: &mut Parts,
-        state: &WebState,
+        shared: &SharedState,
     ) -> Result<Self, Self::Rejection> {
+        let Ok(state) = WebState::from_request_parts(parts, shared).await;
         let csrf = parts
             .extensions
             .get::<CsrfToken>()
             .map(|c| c.0.clone())
             .unwrap_or_default();
-        let mut token = cookie(&parts.headers, SESSION_COOKIE);
+        // Under either name, as the CSRF check reads it.
+        let mut token = chirp_http::cookies::session_token(&parts.headers).map(str::to_owned);
         let mut trouble = None;
         let me = match &token {
             Some(t) => match state.api.me(t).await {
@@ -119,10 +121,10 @@ pub struct SignedIn {
     pub me: Account,
 }
 
-impl FromRequestParts<WebState> for SignedIn {
+impl FromRequestParts<SharedState> for SignedIn {
     type Rejection = Response;
 
-    async fn from_request_parts(parts: &mut Parts, state: &WebState) -> Result<Self, Response> {
+    async fn from_request_parts(parts: &mut Parts, state: &SharedState) -> Result<Self, Response> {
         let Ok(visitor) = Visitor::from_request_parts(parts, state).await;
         match (
             visitor.token.clone(),
@@ -158,10 +160,10 @@ impl FromRequestParts<WebState> for SignedIn {
 #[derive(Debug, Clone, Copy)]
 pub struct TweetId(pub i64);
 
-impl FromRequestParts<WebState> for TweetId {
+impl FromRequestParts<SharedState> for TweetId {
     type Rejection = Response;
 
-    async fn from_request_parts(parts: &mut Parts, state: &WebState) -> Result<Self, Response> {
+    async fn from_request_parts(parts: &mut Parts, state: &SharedState) -> Result<Self, Response> {
         match axum::extract::Path::<i64>::from_request_parts(parts, state).await {
             Ok(axum::extract::Path(id)) => Ok(Self(id)),
             Err(_) => {

@@ -2,7 +2,7 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Query, State};
+use axum::extract::Query;
 use axum::response::{IntoResponse, Response};
 use chirp_core::model::{Account, HashtagCount, Tweet};
 
@@ -36,11 +36,7 @@ pub struct SearchQuery {
 
 /// `/search?q=`: one box that finds chirps (full text), people (by name)
 /// and hashtags (by prefix).
-pub async fn search(
-    State(state): State<WebState>,
-    v: Visitor,
-    Query(query): Query<SearchQuery>,
-) -> Response {
+pub async fn search(state: WebState, v: Visitor, Query(query): Query<SearchQuery>) -> Response {
     let q = query.q.trim().to_owned();
     // A hashtag prefix only makes sense for words that could be a tag.
     let tag = chirp_core::hashtags::parse_tag("q", &q, true).ok();

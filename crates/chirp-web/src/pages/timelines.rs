@@ -3,7 +3,7 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chirp_core::model::{Category, Tweet};
@@ -60,11 +60,7 @@ impl TimelinePage {
 }
 
 /// `/`: your home timeline with a compose box, or the public timeline.
-pub async fn home(
-    State(state): State<WebState>,
-    v: Visitor,
-    Query(q): Query<ListQuery>,
-) -> Response {
+pub async fn home(state: WebState, v: Visitor, Query(q): Query<ListQuery>) -> Response {
     render_home(&state, v, None, String::new(), q.cursor).await
 }
 
@@ -108,11 +104,7 @@ pub async fn render_home(
 }
 
 /// `/public`: everyone's newest chirps.
-pub async fn public(
-    State(state): State<WebState>,
-    v: Visitor,
-    Query(q): Query<ListQuery>,
-) -> Response {
+pub async fn public(state: WebState, v: Visitor, Query(q): Query<ListQuery>) -> Response {
     match state.api.public_timeline(q.cursor.as_deref()).await {
         Ok(page) => {
             TimelinePage::new(v.chrome, "Public timeline".into(), "/public", page).into_response()
@@ -123,7 +115,7 @@ pub async fn public(
 
 /// `/tags/{tag}`: the chirps carrying a hashtag.
 pub async fn hashtag(
-    State(state): State<WebState>,
+    state: WebState,
     v: Visitor,
     Path(tag): Path<String>,
     Query(q): Query<ListQuery>,
@@ -144,7 +136,7 @@ pub async fn hashtag(
 
 /// `/c/{slug}`: a category's chirps, with a compose box that posts into it.
 pub async fn category(
-    State(state): State<WebState>,
+    state: WebState,
     v: Visitor,
     Path(slug): Path<String>,
     Query(q): Query<ListQuery>,
@@ -206,7 +198,7 @@ pub struct CategoriesPage {
 }
 
 /// `/c`: every category, and a form to start one.
-pub async fn categories(State(state): State<WebState>, v: Visitor) -> Response {
+pub async fn categories(state: WebState, v: Visitor) -> Response {
     render_categories(&state, v, None, Default::default()).await
 }
 

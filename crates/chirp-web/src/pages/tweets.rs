@@ -3,7 +3,6 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chirp_core::model::Tweet;
@@ -35,7 +34,7 @@ impl TweetPage {
 }
 
 /// `/tweets/{id}`: a chirp, its replies, and a reply box.
-pub async fn tweet(State(state): State<WebState>, v: Visitor, TweetId(id): TweetId) -> Response {
+pub async fn tweet(state: WebState, v: Visitor, TweetId(id): TweetId) -> Response {
     render_tweet(&state, v, id, None, String::new()).await
 }
 
@@ -105,7 +104,7 @@ async fn own_tweet(state: &WebState, v: &Visitor, id: i64) -> Result<Tweet, Resp
 
 /// `/tweets/{id}/edit`: the author's edit form.
 pub async fn edit(
-    State(state): State<WebState>,
+    state: WebState,
     TweetId(id): TweetId,
     SignedIn { visitor: v, .. }: SignedIn,
 ) -> Response {
@@ -129,7 +128,7 @@ pub fn render_edit(v: Visitor, id: i64, error: Option<ClientError>, draft: Strin
 
 /// `/tweets/{id}/delete`: asks the author to confirm.
 pub async fn delete(
-    State(state): State<WebState>,
+    state: WebState,
     TweetId(id): TweetId,
     SignedIn { visitor: v, .. }: SignedIn,
 ) -> Response {

@@ -258,7 +258,7 @@ async fn the_like_form_answers_json_to_the_script() {
     b.sign_up("fay", "").await.expect(200);
     b.post_tweet("like me twice").await.expect(200);
     let id = newest_tweet_id(&site.base).await;
-    let csrf = b.csrf();
+    let csrf = b.csrf().await;
     for expected in [1, 2] {
         let resp = like_as_script(&site.base, id, &csrf).await;
         assert_eq!(resp.status().as_u16(), 200);

@@ -53,22 +53,34 @@ async fn api_app(dir: &tempfile::TempDir) -> axum::Router {
     chirp_api::router(state)
 }
 
-/// Serves `app` on a random port; returns its base URL.
-async fn serve(app: axum::Router) -> String {
+/// Serves `app` on a random port as `chirp serve` does (handlers see the
+/// peer's address); returns its base URL.
+pub async fn serve(app: axum::Router) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
     let addr = listener.local_addr().expect("addr");
-    tokio::spawn(async move { axum::serve(listener, app).await });
+    let options = chirp_http::ServeOptions::default();
+    tokio::spawn(chirp_http::serve(
+        listener,
+        app,
+        options,
+        std::future::pending(),
+    ));
     format!("http://{addr}")
 }
 
 /// The embedded shape: web and API in one app, the site calling the API
 /// router in-process.
 pub async fn spawn() -> TestSite {
+    spawn_with(WebConfig::default()).await
+}
+
+/// [`spawn`] with the site's settings given.
+pub async fn spawn_with(config: WebConfig) -> TestSite {
     let dir = tempfile::tempdir().expect("temp dir");
     let api = api_app(&dir).await;
-    let web = chirp_web::router(ApiClient::in_process(api.clone()), WebConfig::default());
+    let web = chirp_web::router(ApiClient::in_process(api.clone()), config);
     let base = serve(web.merge(api)).await;
     TestSite { base, _dir: dir }
 }
@@ -149,9 +161,11 @@ impl Browser {
         }
     }
 
-    /// This browser's CSRF cookie (set by its first page view).
-    pub fn csrf(&self) -> String {
-        self.cookie("chirp_csrf").expect("a CSRF cookie")
+    /// The CSRF token the site puts in this browser's forms now, read from
+    /// the log-in page (which every visitor, logged in or not, can open).
+    pub async fn csrf(&self) -> String {
+        let page = self.get("/login").await.expect(200);
+        form_token(&page.body).expect("a CSRF field on the log-in page")
     }
 
     /// Puts a cookie in the jar, as if a page had set it.
@@ -210,8 +224,19 @@ impl Browser {
 
     /// Posts exactly `fields` as a form (no CSRF field added).
     pub async fn post_raw(&self, path: &str, fields: &[(&str, &str)]) -> Page {
+        self.post_with_headers(path, fields, &[]).await
+    }
+
+    /// [`Self::post_raw`] with extra request headers, such as the
+    /// `Sec-Fetch-Site` or `Origin` a browser adds.
+    pub async fn post_with_headers(
+        &self,
+        path: &str,
+        fields: &[(&str, &str)],
+        headers: &[(&str, &str)],
+    ) -> Page {
         let body = serde_urlencoded::to_string(fields).expect("form");
-        let req = self
+        let mut req = self
             .client
             .post(format!("{}{path}", self.base))
             .header(
@@ -219,15 +244,15 @@ impl Browser {
                 "application/x-www-form-urlencoded",
             )
             .body(body);
+        for (name, value) in headers {
+            req = req.header(*name, *value);
+        }
         self.send(req).await
     }
 
     /// Submits a form like a browser: with the CSRF field, following a 303.
     pub async fn submit(&self, path: &str, fields: &[(&str, &str)]) -> Page {
-        if self.cookie("chirp_csrf").is_none() {
-            self.get("/login").await.expect(200);
-        }
-        let csrf = self.csrf();
+        let csrf = self.csrf().await;
         let mut all = vec![("csrf", csrf.as_str())];
         all.extend_from_slice(fields);
         let page = self.post_raw(path, &all).await;
@@ -254,6 +279,14 @@ impl Browser {
     pub async fn post_tweet(&self, text: &str) -> Page {
         self.submit("/tweets", &[("text", text)]).await
     }
+}
+
+/// The value of the first hidden `csrf` field in a page.
+pub fn form_token(body: &str) -> Option<String> {
+    let marker = r#"name="csrf" value=""#;
+    let start = body.find(marker)? + marker.len();
+    let len = body[start..].find('"')?;
+    Some(body[start..start + len].to_owned())
 }
 
 /// Reads the API directly, to check what a page did (or did not) change.

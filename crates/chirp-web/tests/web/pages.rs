@@ -88,10 +88,7 @@ async fn sign_up_log_in_post_and_read_it_everywhere() {
         .expect("request");
     assert_eq!(revoked.status().as_u16(), 401, "logout revokes the token");
 
-    let csrf = {
-        b.get("/login").await.expect(200);
-        b.csrf()
-    };
+    let csrf = b.csrf().await;
     let login = b
         .post_raw(
             "/login",
@@ -99,7 +96,7 @@ async fn sign_up_log_in_post_and_read_it_everywhere() {
         )
         .await
         .expect(303);
-    assert_ne!(b.csrf(), csrf, "login issues a new CSRF token");
+    assert_ne!(b.csrf().await, csrf, "login issues a new CSRF token");
     let cookie = login
         .set_cookie("chirp_session")
         .expect("session cookie set");
@@ -223,7 +220,7 @@ async fn the_like_form_adds_one_and_goes_back() {
     b.post_tweet("like me").await.expect(200);
     let id = newest_tweet_id(&site.base).await;
     b.get("/public").await.expect(200);
-    let csrf = b.csrf();
+    let csrf = b.csrf().await;
     let path = format!("/tweets/{id}/like");
     let back = b
         .post_raw(&path, &[("csrf", &csrf), ("next", "/public")])
