@@ -46,10 +46,12 @@ pub fn openapi_router(state: &AppState) -> (Router<AppState>, utoipa::openapi::O
         state.clone(),
         requests::record_calls,
     ));
-    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+    let (router, mut doc) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .merge(api)
         .merge(routes::health::router())
-        .split_for_parts()
+        .split_for_parts();
+    utoipa::Modify::modify(&openapi::ErrorResponses, &mut doc);
+    (router, doc)
 }
 
 /// The complete API application.

@@ -1,7 +1,16 @@
 //! The OpenAPI document's frame: title, tags and the bearer security scheme.
 //! Paths and schemas come from the handlers' `#[utoipa::path]` annotations.
+//!
+//! The errors that come from the shape of an operation rather than from its
+//! handler (a malformed path, a bad query value, a body that is not JSON,
+//! too large or of the wrong shape, a missing token) are added to every
+//! operation that can answer them by [`ErrorResponses`], in one place, so
+//! the document lists every status a route can answer and a new route
+//! cannot forget one. Handlers document only their own: 403, 404, 409, ...
 
+use utoipa::openapi::path::{Operation, ParameterIn};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{Ref, RefOr, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
 #[derive(OpenApi)]
@@ -42,5 +51,90 @@ impl Modify for BearerAuth {
                     .build(),
             ),
         );
+    }
+}
+
+/// Adds the statuses an operation can answer because of its shape (see the
+/// module comment), each with the error body, unless the handler's
+/// annotation described them already. Applied to the finished document
+/// (the routes are merged in after [`ApiDoc`]'s own modifiers run).
+pub struct ErrorResponses;
+
+impl Modify for ErrorResponses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let on_api = path.starts_with("/api/");
+            for op in [
+                &mut item.get,
+                &mut item.post,
+                &mut item.put,
+                &mut item.patch,
+                &mut item.delete,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                add_shape_errors(op, on_api);
+            }
+        }
+    }
+}
+
+fn add_shape_errors(op: &mut Operation, on_api: bool) {
+    let params: Vec<ParameterIn> = op
+        .parameters
+        .iter()
+        .flatten()
+        .filter_map(|p| match p {
+            RefOr::T(p) => Some(p.parameter_in.clone()),
+            RefOr::Ref(_) => None,
+        })
+        .collect();
+    let mut statuses: Vec<(&str, &str)> = Vec::new();
+    if params.contains(&ParameterIn::Path) {
+        statuses.push((
+            "400",
+            "The path is malformed (e.g. an id that is not a number)",
+        ));
+    }
+    if params.contains(&ParameterIn::Query) {
+        statuses.push(("400", "A query parameter cannot be read"));
+        statuses.push(("422", "A query parameter is out of range (e.g. `limit=0`)"));
+    }
+    if op.request_body.is_some() {
+        statuses.push(("400", "The body is not valid JSON"));
+        statuses.push((
+            "413",
+            "The body is larger than the limit (`CHIRP_BODY_LIMIT`)",
+        ));
+        statuses.push((
+            "415",
+            "The body is not sent as `Content-Type: application/json`",
+        ));
+        statuses.push((
+            "422",
+            "A field is missing, unknown, of the wrong type or breaks a rule",
+        ));
+    }
+    if op.security.as_ref().is_some_and(|s| !s.is_empty()) {
+        statuses.push(("401", "No valid token: send `Authorization: Bearer TOKEN`"));
+    }
+    if on_api {
+        statuses.push(("503", "The database is unavailable; try again shortly"));
+    }
+    for (status, description) in statuses {
+        op.responses
+            .responses
+            .entry(status.to_owned())
+            .or_insert_with(|| {
+                ResponseBuilder::new()
+                    .description(description)
+                    .content(
+                        "application/json",
+                        utoipa::openapi::Content::new(Some(Ref::from_schema_name("ErrorBody"))),
+                    )
+                    .build()
+                    .into()
+            });
     }
 }
