@@ -21,7 +21,6 @@ use sha2::{Digest, Sha256};
 use tokio::sync::{OnceCell, Semaphore};
 
 use crate::ApiError;
-use chirp_store::SessionStore as _;
 
 /// Name of the cookie the web site keeps the session token in (over
 /// plain HTTP; `__Host-chirp_session` when its cookies are Secure).

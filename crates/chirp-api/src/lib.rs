@@ -54,15 +54,32 @@ pub fn openapi_router(state: &AppState) -> (Router<AppState>, utoipa::openapi::O
     (router, doc)
 }
 
-/// The complete API application.
+/// The complete API application, on its own (`chirp api`): every unknown
+/// path is the API's JSON 404.
 pub fn router(state: AppState) -> Router {
+    build(state, true)
+}
+
+/// The API for merging with the web site (`chirp serve`): no fallback, so
+/// the site's own 404 page answers unknown pages; unknown paths under
+/// `/api/` still get the API's JSON 404.
+pub fn embeddable_router(state: AppState) -> Router {
+    build(state, false)
+}
+
+fn build(state: AppState, fallback: bool) -> Router {
     let body_limit = state.config.body_limit;
     let (api, doc) = openapi_router(&state);
     let docs = Router::from(SwaggerUi::new("/api/docs").url("/api/openapi.json", doc));
-    api.merge(docs_headers(docs))
-        .fallback(|| async { ApiError::NotFound("route") })
-        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
-        .layer(DefaultBodyLimit::max(body_limit))
+    let unknown = || async { ApiError::NotFound("route") };
+    let mut app = api
+        .merge(docs_headers(docs))
+        .route("/api/{*rest}", axum::routing::any(unknown))
+        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed });
+    if fallback {
+        app = app.fallback(unknown);
+    }
+    app.layer(DefaultBodyLimit::max(body_limit))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(TraceLayer::new_for_http())
         .with_state(state)

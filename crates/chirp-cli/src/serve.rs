@@ -178,7 +178,10 @@ pub async fn serve(args: ServeArgs, shape: Shape) -> anyhow::Result<()> {
         store.clone(),
         chirp_api::auth::SESSION_PURGE_INTERVAL,
     );
-    let mut app = chirp_api::router(state);
+    let mut app = match shape {
+        Shape::Embedded => chirp_api::embeddable_router(state),
+        Shape::Api => chirp_api::router(state),
+    };
     if shape == Shape::Embedded && args.response_cache.on() {
         let options = chirp_cache::CacheOptions {
             ttl: args.cache.ttl,

@@ -18,8 +18,9 @@
 //! [`SharedState`]: its API client speaks for the request's browser, so
 //! every API call carries the browser's address.
 //!
-//! [`router`] has no fallback, so `chirp serve` can merge it with the API
-//! router (whose fallback answers everything else).
+//! [`router`]'s fallback is the site's 404 page; `chirp serve` merges it
+//! with [`chirp_api::embeddable_router`], which has no fallback of its own
+//! (unknown `/api/...` paths get the API's JSON 404 from a catch-all route).
 
 pub mod client;
 pub mod forms;
@@ -131,6 +132,7 @@ pub fn router(api: ApiClient, config: WebConfig) -> Router {
         .route("/logout", post(forms::logout))
         .route("/static/chirp.css", get(stylesheet))
         .route("/static/chirp.js", get(script))
+        .fallback(pages::page_not_found)
         .layer(from_fn_with_state(config, security::csrf))
         .layer(from_fn(security::headers))
         .with_state(state)

@@ -213,6 +213,11 @@ pub fn error_page(chrome: Chrome, err: &ClientError) -> Response {
     (status, page).into_response()
 }
 
+/// The fallback: any address the site has no page for.
+pub async fn page_not_found(v: Visitor) -> Response {
+    not_found(v.chrome)
+}
+
 /// A page that does not exist on the site.
 pub fn not_found(chrome: Chrome) -> Response {
     let page = ErrorPage {
