@@ -170,11 +170,12 @@ impl RequestLog {
             .segments
             .back()
             .is_some_and(|s| s.lines > 0 && s.bytes + line.len() as u64 > self.inner.segment_bytes);
-        if full && let Err(e) = self.rotate(&mut f) {
-            if !f.failed {
-                tracing::error!(error = %e, "cannot start the next request log segment");
-                f.failed = true;
-            }
+        if full
+            && let Err(e) = self.rotate(&mut f)
+            && !f.failed
+        {
+            tracing::error!(error = %e, "cannot start the next request log segment");
+            f.failed = true;
         }
         let write = f.writer.write_all(&line);
         if let Err(e) = write

@@ -66,11 +66,17 @@ impl Failures {
 
 type Counts<K> = moka::sync::Cache<K, Arc<Failures>>;
 
+/// Failures per (client address, lower-case username), and per username.
+struct Tables {
+    pairs: Counts<(IpAddr, String)>,
+    accounts: Counts<String>,
+}
+
 /// The failed log-ins of one API instance.
 #[derive(Clone)]
 pub struct LoginThrottle {
     /// `None` when rate limiting is off (`CHIRP_RATE_LIMIT=off`).
-    counts: Option<Arc<(Counts<(IpAddr, String)>, Counts<String>)>>,
+    counts: Option<Arc<Tables>>,
 }
 
 fn counts<K>(capacity: u64) -> Counts<K>
@@ -87,7 +93,12 @@ where
 
 impl LoginThrottle {
     pub fn new(on: bool) -> Self {
-        let counts = on.then(|| Arc::new((counts(MAX_PAIRS), counts(MAX_ACCOUNTS))));
+        let counts = on.then(|| {
+            Arc::new(Tables {
+                pairs: counts(MAX_PAIRS),
+                accounts: counts(MAX_ACCOUNTS),
+            })
+        });
         Self { counts }
     }
 
@@ -102,13 +113,13 @@ impl LoginThrottle {
             return Ok(());
         };
         let name = Self::key(username);
-        let pair = counts.0.get(&(client, name.clone()));
+        let pair = counts.pairs.get(&(client, name.clone()));
         if let Some(refused) = pair.as_ref().and_then(|f| f.refusal(MAX_FAILURES)) {
             return Err(refused);
         }
         if pair.is_some()
             && let Some(refused) = counts
-                .1
+                .accounts
                 .get(&name)
                 .and_then(|f| f.refusal(MAX_ACCOUNT_FAILURES))
         {
@@ -122,8 +133,8 @@ impl LoginThrottle {
         if let Some(counts) = &self.counts {
             let name = Self::key(username);
             for entry in [
-                counts.0.get_with((client, name.clone()), Failures::new),
-                counts.1.get_with(name, Failures::new),
+                counts.pairs.get_with((client, name.clone()), Failures::new),
+                counts.accounts.get_with(name, Failures::new),
             ] {
                 entry.count.fetch_add(1, Ordering::Relaxed);
             }
@@ -134,17 +145,17 @@ impl LoginThrottle {
     pub fn succeeded(&self, client: IpAddr, username: &Username) {
         if let Some(counts) = &self.counts {
             let name = Self::key(username);
-            counts.0.invalidate(&(client, name.clone()));
-            counts.1.invalidate(&name);
+            counts.pairs.invalidate(&(client, name.clone()));
+            counts.accounts.invalidate(&name);
         }
     }
 
     /// Entries held (pairs, usernames), for tests of the bounds.
     pub fn tracked(&self) -> (u64, u64) {
         self.counts.as_ref().map_or((0, 0), |c| {
-            c.0.run_pending_tasks();
-            c.1.run_pending_tasks();
-            (c.0.entry_count(), c.1.entry_count())
+            c.pairs.run_pending_tasks();
+            c.accounts.run_pending_tasks();
+            (c.pairs.entry_count(), c.accounts.entry_count())
         })
     }
 }

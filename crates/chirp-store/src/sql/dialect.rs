@@ -132,6 +132,20 @@ pub(crate) fn redact(url: &str) -> String {
     }
 }
 
+/// Creates an empty file readable and writable by its owner alone, unless
+/// it exists (then it is left as it is: its owner chose its mode).
+fn create_private_file(path: &std::path::Path) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -180,19 +194,5 @@ mod tests {
         let prepared = Dialect::Sqlite.prepare_url(&url).ok();
         assert_eq!(prepared, Some(format!("{url}?mode=rwc")));
         assert!(path.parent().is_some_and(|p| p.is_dir()));
-    }
-}
-
-/// Creates an empty file readable and writable by its owner alone, unless
-/// it exists (then it is left as it is: its owner chose its mode).
-fn create_private_file(path: &std::path::Path) -> std::io::Result<()> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    match options.open(path) {
-        Ok(_) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
-        Err(e) => Err(e),
     }
 }
