@@ -27,8 +27,9 @@ pub struct TestSite {
     pub _dir: tempfile::TempDir,
 }
 
-/// The API app on a fresh SQLite database, set up as `chirp serve` does.
-async fn api_app(dir: &tempfile::TempDir) -> axum::Router {
+/// The API app on a fresh SQLite database, set up as `chirp serve` does:
+/// `embeddable` (no fallback, for merging with the site) or whole.
+async fn api_app(dir: &tempfile::TempDir, embeddable: bool) -> axum::Router {
     let url = format!("sqlite://{}", dir.path().join("chirp.db").display());
     let store: Arc<dyn Store> = Arc::new(
         SqlStore::connect(&url, &PoolConfig::default())
@@ -50,7 +51,11 @@ async fn api_app(dir: &tempfile::TempDir) -> axum::Router {
     let requests =
         RequestLog::create(&dir.path().join("requests.log"), "test".into()).expect("request log");
     let state = AppState::new(store, ApiConfig::default(), likes, requests, metrics);
-    chirp_api::router(state)
+    if embeddable {
+        chirp_api::embeddable_router(state)
+    } else {
+        chirp_api::router(state)
+    }
 }
 
 /// Serves `app` on a random port as `chirp serve` does (handlers see the
@@ -79,7 +84,7 @@ pub async fn spawn() -> TestSite {
 /// [`spawn`] with the site's settings given.
 pub async fn spawn_with(config: WebConfig) -> TestSite {
     let dir = tempfile::tempdir().expect("temp dir");
-    let api = api_app(&dir).await;
+    let api = api_app(&dir, true).await;
     let web = chirp_web::router(ApiClient::in_process(api.clone()), config);
     let base = serve(web.merge(api)).await;
     TestSite { base, _dir: dir }
@@ -89,7 +94,7 @@ pub async fn spawn_with(config: WebConfig) -> TestSite {
 /// Returns the site and the API's base URL.
 pub async fn spawn_over_http() -> (TestSite, String) {
     let dir = tempfile::tempdir().expect("temp dir");
-    let api_base = serve(api_app(&dir).await).await;
+    let api_base = serve(api_app(&dir, false).await).await;
     let client = ApiClient::over_http(&api_base).expect("API address");
     let base = serve(chirp_web::router(client, WebConfig::default())).await;
     (TestSite { base, _dir: dir }, api_base)
