@@ -11,8 +11,8 @@ use axum::Json;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use chirp_app::AppError;
 use chirp_core::ValidationError;
-use chirp_store::StoreError;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -152,13 +152,19 @@ impl IntoResponse for ApiError {
     }
 }
 
-impl From<StoreError> for ApiError {
-    fn from(e: StoreError) -> Self {
+/// The one mapping from what went wrong in an operation to an HTTP answer.
+impl From<AppError> for ApiError {
+    fn from(e: AppError) -> Self {
         match e {
-            StoreError::Conflict(what) => Self::Conflict(format!("that {what} is already taken")),
-            StoreError::NotFound(what) => Self::NotFound(what),
-            StoreError::Unavailable(source) => Self::Unavailable(source.into()),
-            StoreError::Database(source) => Self::Internal(source.into()),
+            AppError::Validation(v) => Self::Validation(v),
+            AppError::BadCredentials => Self::BadCredentials,
+            AppError::NoSession => Self::Unauthorized,
+            AppError::Forbidden(why) => Self::Forbidden(why),
+            AppError::NotFound(what) => Self::NotFound(what),
+            AppError::Conflict(what) => Self::Conflict(what),
+            AppError::LikeRefused(why) => Self::Unavailable(why.into()),
+            AppError::Unavailable(source) => Self::Unavailable(source),
+            AppError::Internal(source) => Self::Internal(source),
         }
     }
 }

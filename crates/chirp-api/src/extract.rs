@@ -8,6 +8,9 @@ use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 
+use chirp_app::Viewer;
+use chirp_app::sessions::SessionUser;
+
 use crate::ApiError;
 use crate::auth;
 use crate::state::AppState;
@@ -96,10 +99,13 @@ impl FromRequestParts<AppState> for ClientAddr {
 /// The logged-in account. Rejects with 401 when the request carries no
 /// valid session token.
 #[derive(Debug, Clone)]
-pub struct CurrentUser {
-    pub id: i64,
-    /// Hash of the token this request used, so logout can revoke just it.
-    pub token_hash: String,
+pub struct CurrentUser(pub SessionUser);
+
+impl CurrentUser {
+    /// The account's id.
+    pub fn id(&self) -> i64 {
+        self.0.id
+    }
 }
 
 impl FromRequestParts<AppState> for CurrentUser {
@@ -140,10 +146,17 @@ impl FromRequestParts<AppState> for MaybeUser {
                 "another site cannot make changes with your session cookie",
             ));
         }
-        let token_hash = auth::hash_token(&token);
-        match state.store.session_account(&token_hash).await? {
-            Some(id) => Ok(Self(Some(CurrentUser { id, token_hash }))),
-            None => Err(ApiError::Unauthorized),
+        let user = state.app.authenticate(&token).await?;
+        Ok(Self(Some(CurrentUser(user))))
+    }
+}
+
+impl MaybeUser {
+    /// Who is reading, for the visibility rule of chirp-app.
+    pub fn viewer(&self) -> Viewer {
+        match &self.0 {
+            Some(user) => Viewer::Account(user.id()),
+            None => Viewer::Anonymous,
         }
     }
 }

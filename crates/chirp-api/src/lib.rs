@@ -6,22 +6,23 @@
 //! * [`error`] holds [`ApiError`], the one place HTTP statuses are chosen.
 //! * [`extract`] wraps axum's extractors so bad input is answered in our JSON
 //!   error shape, and authenticates requests ([`extract::CurrentUser`]).
-//! * [`auth`] hashes passwords (Argon2id) and session tokens.
-//! * [`likes`] is the like batcher with its journal (SPEC §1.3).
-//! * [`requests`] is the request log behind `/logs` (SPEC §1.5), and
-//!   [`metrics`] the Prometheus metrics behind `/metrics`.
+//! * [`auth`] finds a request's session token (header or cookie).
+//! * [`request_log`] is the request log behind `/logs` (SPEC §1.5).
 //!
-//! Error policy: handlers return typed [`ApiError`]s; the store's typed
-//! errors convert into them; `anyhow` appears only as the hidden cause of a
-//! 500 or 503, which is logged and never shown to clients.
+//! HTTP only: every handler parses its input, calls one operation of
+//! [`chirp_app::App`] and shapes the answer. The operations, the like
+//! batcher and the metrics live in chirp-app; this crate never touches the
+//! store.
+//!
+//! Error policy: handlers return typed [`ApiError`]s; chirp-app's errors
+//! convert into them in one place; `anyhow` appears only as the hidden cause
+//! of a 500 or 503, which is logged and never shown to clients.
 
 pub mod auth;
 pub mod error;
 pub mod extract;
-pub mod likes;
-pub mod metrics;
 pub mod openapi;
-pub mod requests;
+pub mod request_log;
 pub mod routes;
 pub mod server;
 pub mod state;
@@ -44,7 +45,7 @@ pub use state::{ApiConfig, AppState};
 pub fn openapi_router(state: &AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
     let api = routes::router().layer(axum::middleware::from_fn_with_state(
         state.clone(),
-        requests::record_calls,
+        routes::logs::record_calls,
     ));
     let (router, mut doc) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .merge(api)

@@ -1,23 +1,17 @@
 //! The state every handler shares.
 
 use std::sync::Arc;
-use std::time::Duration;
 
-use chirp_store::Store;
+use chirp_app::App;
 
-use crate::auth::Passwords;
-use crate::likes::Likes;
-use crate::metrics::Metrics;
-use crate::requests::RequestLog;
+use crate::request_log::RequestLog;
 use crate::throttle::LoginThrottle;
 
-/// Settings of the API layer.
+/// Settings of the HTTP layer.
 #[derive(Debug, Clone)]
 pub struct ApiConfig {
     /// Largest request body accepted, in bytes; more is a 413.
     pub body_limit: usize,
-    /// How long a login stays valid.
-    pub session_ttl: Duration,
     /// Rate limits on (`CHIRP_RATE_LIMIT`): for now, failed log-ins per
     /// username (see [`crate::throttle`]).
     pub rate_limit: bool,
@@ -31,7 +25,6 @@ impl Default for ApiConfig {
     fn default() -> Self {
         Self {
             body_limit: 64 * 1024,
-            session_ttl: Duration::from_secs(30 * 24 * 3600),
             rate_limit: true,
             trusted_proxies: chirp_http::TrustedProxies::default(),
         }
@@ -55,41 +48,24 @@ impl std::ops::Deref for AppState {
 
 /// What [`AppState`] holds.
 pub struct Parts {
-    /// The storage every handler reads and writes through.
-    pub store: Arc<dyn Store>,
-    /// Password hashing, bounded in concurrency.
-    pub passwords: Passwords,
+    /// The operations: every handler's one way to the data.
+    pub app: App,
     /// Settings, fixed at start.
-    pub config: Arc<ApiConfig>,
-    /// The like button: batcher or write-through, and held counts.
-    pub likes: Likes,
+    pub config: ApiConfig,
     /// Every API call since start, for `/logs`.
     pub requests: RequestLog,
-    /// Prometheus metrics for `/metrics`.
-    pub metrics: Metrics,
-    /// Failed log-ins per username, against password guessing.
+    /// Failed log-ins per client and username, against password guessing.
     pub logins: LoginThrottle,
 }
 
 impl AppState {
-    /// Gathers the parts; [`Likes::start`] and [`RequestLog::create`] make
-    /// the two that need files.
-    pub fn new(
-        store: Arc<dyn Store>,
-        config: ApiConfig,
-        likes: Likes,
-        requests: RequestLog,
-        metrics: Metrics,
-    ) -> Self {
-        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    /// Gathers the parts; [`RequestLog::create`] makes the log file.
+    pub fn new(app: App, config: ApiConfig, requests: RequestLog) -> Self {
         Self(Arc::new(Parts {
-            store,
-            passwords: Passwords::new(cores),
+            app,
             logins: LoginThrottle::new(config.rate_limit),
-            config: Arc::new(config),
-            likes,
+            config,
             requests,
-            metrics,
         }))
     }
 }

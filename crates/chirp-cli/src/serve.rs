@@ -4,12 +4,11 @@
 use std::sync::Arc;
 
 use anyhow::Context;
-use chirp_api::likes::batcher::BatcherConfig;
-use chirp_api::likes::{Likes, LikesConfig};
-use chirp_api::metrics::Metrics;
-use chirp_api::requests::RequestLog;
+use chirp_api::request_log::RequestLog;
 use chirp_api::server::shutdown_signal;
 use chirp_api::{ApiConfig, AppState};
+use chirp_app::likes::batcher::BatcherConfig;
+use chirp_app::{App, AppConfig, InProcessBus, Likes, LikesConfig, Metrics};
 use chirp_store::cache::CachedStore;
 
 use chirp_store::cache::backend::{CacheBackend, MemoryBackend, RedisBackend};
@@ -162,23 +161,27 @@ pub async fn serve(args: ServeArgs, shape: Shape) -> anyhow::Result<()> {
     let log_path = args.data_dir.join(format!("requests-{port}.log"));
     let requests = RequestLog::with_limit(&log_path, instance, args.request_log_bytes)
         .with_context(|| format!("cannot create the request log {}", log_path.display()))?;
+    let app = App::new(
+        store,
+        likes,
+        Arc::new(InProcessBus::default()),
+        metrics,
+        AppConfig {
+            session_ttl: args.session_ttl,
+            ..AppConfig::default()
+        },
+    );
+    let purge = app.purge_sessions_every(chirp_app::sessions::SESSION_PURGE_INTERVAL);
     let state = AppState::new(
-        store.clone(),
+        app.clone(),
         ApiConfig {
             body_limit: args.body_limit,
-            session_ttl: args.session_ttl,
             rate_limit: args.rate_limit.on(),
             trusted_proxies: args.net.trusted_proxies.clone(),
         },
-        likes.clone(),
         requests,
-        metrics,
     );
-    let purge = chirp_api::auth::purge_sessions_every(
-        store.clone(),
-        chirp_api::auth::SESSION_PURGE_INTERVAL,
-    );
-    let mut app = match shape {
+    let mut router = match shape {
         Shape::Embedded => chirp_api::embeddable_router(state),
         Shape::Api => chirp_api::router(state),
     };
@@ -187,17 +190,17 @@ pub async fn serve(args: ServeArgs, shape: Shape) -> anyhow::Result<()> {
             ttl: args.cache.ttl,
             ..chirp_cache::CacheOptions::default()
         };
-        app = app.layer(chirp_cache::ResponseCacheLayer::new(options));
+        router = router.layer(chirp_cache::ResponseCacheLayer::new(options));
         tracing::info!(ttl = ?args.cache.ttl, "response cache on (stats at /_cache/stats)");
     }
     if shape == Shape::Embedded {
         // The web site reaches the API through the same router (and
         // response cache) an API client would, never through the store.
         let web = chirp_web::router(
-            chirp_web::ApiClient::in_process(app.clone()),
+            chirp_web::ApiClient::in_process(router.clone()),
             args.site.config(&args.net),
         );
-        app = web.merge(app);
+        router = web.merge(router);
     }
     let listener = TcpListener::bind(args.listen)
         .await
@@ -209,13 +212,17 @@ pub async fn serve(args: ServeArgs, shape: Shape) -> anyhow::Result<()> {
         ),
         Shape::Api => tracing::info!("chirp API instance listening on http://{addr}"),
     }
-    chirp_http::serve(listener, app, args.net.serve_options(), shutdown_signal())
-        .await
-        .context("server error")?;
+    chirp_http::serve(
+        listener,
+        router,
+        args.net.serve_options(),
+        shutdown_signal(),
+    )
+    .await
+    .context("server error")?;
     // Requests have drained; now write every like still held.
     purge.abort();
-    likes.shutdown().await;
-    store.close().await;
+    app.shutdown().await;
     tracing::info!("stopped cleanly");
     Ok(())
 }

@@ -3,21 +3,21 @@
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
+use chirp_app::Viewer;
+use chirp_app::accounts::Registration;
 use chirp_core::model::{Account, Tweet};
 use chirp_core::page::Paged;
 use chirp_core::text::{Bio, DisplayName, Password, Username, parse_query};
-use chirp_store::{NewAccount, TweetFilter};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::PageParams;
-use super::tweets::tweet_page;
+use crate::ApiResult;
 use crate::error::ErrorBody;
 use crate::extract::{Json, Path, Query};
 use crate::state::AppState;
-use crate::{ApiError, ApiResult};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -50,33 +50,17 @@ async fn create_account(
     State(state): State<AppState>,
     Json(body): Json<NewAccountBody>,
 ) -> ApiResult<impl IntoResponse> {
-    let username = Username::parse(&body.username)?;
-    let password = Password::parse(&body.password)?;
-    let display_name = match body.display_name.as_deref() {
-        Some(d) => DisplayName::parse(d)?.into_inner(),
-        None => String::new(),
+    let registration = Registration {
+        username: Username::parse(&body.username)?,
+        password: Password::parse(&body.password)?,
+        display_name: body
+            .display_name
+            .as_deref()
+            .map(DisplayName::parse)
+            .transpose()?,
+        bio: Bio::parse(body.bio.as_deref().unwrap_or_default())?,
     };
-    let bio = Bio::parse(body.bio.as_deref().unwrap_or_default())?.into_inner();
-    // Check first so a taken name costs no password hash; the unique index
-    // still decides races.
-    if state
-        .store
-        .account_by_username(username.as_str())
-        .await?
-        .is_some()
-    {
-        return Err(ApiError::Conflict("that username is already taken".into()));
-    }
-    let password_hash = state.passwords.hash(password.expose()).await?;
-    let account = state
-        .store
-        .create_account(NewAccount {
-            username: username.as_str().to_owned(),
-            password_hash,
-            display_name,
-            bio,
-        })
-        .await?;
+    let account = state.app.register(registration).await?;
     let location = format!("/api/accounts/{}", account.username);
     Ok((
         StatusCode::CREATED,
@@ -109,18 +93,7 @@ async fn list_accounts(
         Some(q) => parse_query("q", q)?,
         None => None,
     };
-    Ok(Json(state.store.list_accounts(q.as_deref(), page).await?))
-}
-
-/// Finds an account by name (any letter case); 404 when there is none.
-pub(crate) async fn find_account(state: &AppState, username: &str) -> ApiResult<Account> {
-    // A name that cannot exist is not looked up.
-    let name = Username::parse(username).map_err(|_| ApiError::NotFound("account"))?;
-    state
-        .store
-        .account_by_username(name.as_str())
-        .await?
-        .ok_or(ApiError::NotFound("account"))
+    Ok(Json(state.app.accounts(q.as_deref(), page).await?))
 }
 
 /// Shows one account.
@@ -131,7 +104,7 @@ async fn show_account(
     State(state): State<AppState>,
     Path(username): Path<String>,
 ) -> ApiResult<Json<Account>> {
-    Ok(Json(find_account(&state, &username).await?))
+    Ok(Json(state.app.account(&username).await?))
 }
 
 /// The account's tweets, newest first (its user timeline).
@@ -144,10 +117,6 @@ async fn account_tweets(
     Query(params): Query<PageParams>,
 ) -> ApiResult<Json<Paged<Tweet>>> {
     let page = params.page()?;
-    let account = find_account(&state, &username).await?;
-    let filter = TweetFilter {
-        author: Some(account.username.to_ascii_lowercase()),
-        ..TweetFilter::default()
-    };
-    Ok(Json(tweet_page(&state, &filter, page).await?))
+    let tweets = state.app.user_timeline(Viewer::Anonymous, &username, page);
+    Ok(Json(tweets.await?))
 }

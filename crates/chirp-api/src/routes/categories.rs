@@ -2,10 +2,10 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
+use chirp_app::categories::NewCategory;
 use chirp_core::model::Category;
 use chirp_core::page::Paged;
 use chirp_core::text::{CategoryName, CategorySlug, parse_description};
-use chirp_store::NewCategory;
 use serde::Deserialize;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -42,7 +42,7 @@ async fn list_categories(
     State(state): State<AppState>,
     Query(paging): Query<PageParams>,
 ) -> ApiResult<Json<Paged<Category>>> {
-    Ok(Json(state.store.list_categories(paging.page()?).await?))
+    Ok(Json(state.app.categories(paging.page()?).await?))
 }
 
 /// Creates a category.
@@ -63,15 +63,12 @@ async fn create_category(
     let slug = CategorySlug::parse(&body.slug).map_err(|e| ApiError::invalid("slug", e.message))?;
     let name = CategoryName::parse(&body.name)?;
     let description = parse_description(body.description.as_deref().unwrap_or_default())?;
-    let category = state
-        .store
-        .create_category(NewCategory {
-            slug: slug.as_str().to_owned(),
-            name: name.into_inner(),
-            description,
-            created_by: me.id,
-        })
-        .await?;
+    let new = NewCategory {
+        slug,
+        name,
+        description,
+    };
+    let category = state.app.create_category(me.id(), new).await?;
     Ok((StatusCode::CREATED, Json(category)))
 }
 
@@ -83,11 +80,5 @@ async fn show_category(
     State(state): State<AppState>,
     Path(slug): Path<String>,
 ) -> ApiResult<Json<Category>> {
-    let slug = CategorySlug::parse(&slug).map_err(|_| ApiError::NotFound("category"))?;
-    state
-        .store
-        .category(slug.as_str())
-        .await?
-        .map(Json)
-        .ok_or(ApiError::NotFound("category"))
+    Ok(Json(state.app.category(&slug).await?))
 }

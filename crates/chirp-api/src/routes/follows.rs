@@ -10,11 +10,10 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::PageParams;
-use super::accounts::find_account;
+use crate::ApiResult;
 use crate::error::ErrorBody;
 use crate::extract::{CurrentUser, Json, Path, Query};
 use crate::state::AppState;
-use crate::{ApiError, ApiResult};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -50,8 +49,7 @@ async fn follow_status(
     me: CurrentUser,
     Path(username): Path<String>,
 ) -> ApiResult<Json<FollowStatus>> {
-    let target = find_account(&state, &username).await?;
-    let state = state.store.follow_state(me.id, target.id).await?;
+    let state = state.app.follow_state(me.id(), &username).await?;
     Ok(Json(FollowStatus { state }))
 }
 
@@ -71,16 +69,7 @@ async fn follow(
     me: CurrentUser,
     Path(username): Path<String>,
 ) -> ApiResult<Json<FollowBody>> {
-    let target = find_account(&state, &username).await?;
-    if target.id == me.id {
-        return Err(ApiError::invalid("username", "you cannot follow yourself"));
-    }
-    let wanted = if target.protected {
-        FollowState::Requested
-    } else {
-        FollowState::Following
-    };
-    let state = state.store.follow(me.id, target.id, wanted).await?;
+    let state = state.app.follow(me.id(), &username).await?;
     Ok(Json(FollowBody { state }))
 }
 
@@ -98,8 +87,7 @@ async fn unfollow(
     me: CurrentUser,
     Path(username): Path<String>,
 ) -> ApiResult<StatusCode> {
-    let target = find_account(&state, &username).await?;
-    state.store.unfollow(me.id, target.id).await?;
+    state.app.unfollow(me.id(), &username).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -113,8 +101,7 @@ async fn followers(
     Query(params): Query<PageParams>,
 ) -> ApiResult<Json<Paged<Account>>> {
     let page = params.page()?;
-    let account = find_account(&state, &username).await?;
-    Ok(Json(state.store.followers(account.id, page).await?))
+    Ok(Json(state.app.followers(&username, page).await?))
 }
 
 /// Accounts this one follows, most recent first.
@@ -127,6 +114,5 @@ async fn following(
     Query(params): Query<PageParams>,
 ) -> ApiResult<Json<Paged<Account>>> {
     let page = params.page()?;
-    let account = find_account(&state, &username).await?;
-    Ok(Json(state.store.following(account.id, page).await?))
+    Ok(Json(state.app.following(&username, page).await?))
 }

@@ -14,7 +14,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(healthz))
         .routes(routes!(readyz))
-        .routes(routes!(crate::requests::logs))
+        .routes(routes!(super::logs::logs))
         .routes(routes!(metrics))
 }
 
@@ -22,9 +22,10 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[utoipa::path(get, path = "/metrics", tag = "operations",
     responses((status = 200, description = "OpenMetrics text format", content_type = "application/openmetrics-text")))]
 async fn metrics(State(state): State<AppState>) -> impl axum::response::IntoResponse {
-    let db = state.store.db_counts();
-    state.metrics.db_reads.set(db.reads as i64);
-    state.metrics.db_writes.set(db.writes as i64);
+    let metrics = state.app.metrics();
+    let db = state.app.db_counts();
+    metrics.db_reads.set(db.reads as i64);
+    metrics.db_writes.set(db.writes as i64);
     (
         [
             (
@@ -33,7 +34,7 @@ async fn metrics(State(state): State<AppState>) -> impl axum::response::IntoResp
             ),
             (axum::http::header::CACHE_CONTROL, "no-store"),
         ],
-        state.metrics.render(),
+        metrics.render(),
     )
 }
 
@@ -54,7 +55,7 @@ async fn healthz() -> Json<Health> {
 #[utoipa::path(get, path = "/readyz", tag = "operations",
     responses((status = 200, body = Health), (status = 503, body = Health)))]
 async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
-    match state.store.ping().await {
+    match state.app.ping().await {
         Ok(()) => (StatusCode::OK, Json(Health { status: "ok" })),
         Err(e) => {
             tracing::warn!(error = %e, "readiness check failed");

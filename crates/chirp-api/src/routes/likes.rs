@@ -37,7 +37,7 @@ async fn like(
     State(state): State<AppState>,
     TweetId(id): TweetId,
 ) -> ApiResult<(StatusCode, Json<LikeBody>)> {
-    let like_count = state.likes.like(id).await?;
+    let like_count = state.app.like(id).await?;
     Ok((
         StatusCode::ACCEPTED,
         Json(LikeBody {

@@ -1,18 +1,18 @@
 //! The logged-in account's own profile.
 
 use axum::extract::State;
+use chirp_app::accounts::ProfileChange;
 use chirp_core::model::Account;
 use chirp_core::text::{Bio, DisplayName};
-use chirp_store::AccountPatch;
 use serde::Deserialize;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::ApiResult;
 use crate::error::ErrorBody;
 use crate::extract::{CurrentUser, Json};
 use crate::state::AppState;
-use crate::{ApiError, ApiResult};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(show_me, update_me))
@@ -33,12 +33,7 @@ pub struct ProfilePatch {
     security(("bearer" = [])),
     responses((status = 200, body = Account), (status = 401, body = ErrorBody)))]
 async fn show_me(State(state): State<AppState>, me: CurrentUser) -> ApiResult<Json<Account>> {
-    let account = state
-        .store
-        .account_by_id(me.id)
-        .await?
-        .ok_or(ApiError::Unauthorized)?;
-    Ok(Json(account))
+    Ok(Json(state.app.me(me.id()).await?))
 }
 
 /// Edits the logged-in account's profile.
@@ -55,20 +50,13 @@ async fn update_me(
     me: CurrentUser,
     Json(body): Json<ProfilePatch>,
 ) -> ApiResult<Json<Account>> {
-    let patch = AccountPatch {
+    let change = ProfileChange {
         display_name: body
             .display_name
             .as_deref()
             .map(DisplayName::parse)
-            .transpose()?
-            .map(DisplayName::into_inner),
-        bio: body
-            .bio
-            .as_deref()
-            .map(Bio::parse)
-            .transpose()?
-            .map(Bio::into_inner),
-        protected: None,
+            .transpose()?,
+        bio: body.bio.as_deref().map(Bio::parse).transpose()?,
     };
-    Ok(Json(state.store.update_account(me.id, patch).await?))
+    Ok(Json(state.app.update_profile(me.id(), change).await?))
 }

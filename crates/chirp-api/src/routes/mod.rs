@@ -5,6 +5,7 @@ pub mod categories;
 pub mod follows;
 pub mod health;
 pub mod likes;
+pub mod logs;
 pub mod me;
 pub mod search;
 pub mod sessions;

@@ -40,7 +40,7 @@ async fn hashtags(
     let page = chirp_core::page::Page::parse(query.limit.as_deref(), None)?;
     let prefix = parse_tag("q", query.q.as_deref().unwrap_or_default(), true)
         .map_err(|e| ApiError::invalid("q", e.message))?;
-    let items = state.store.hashtags(&prefix, page.limit).await?;
+    let items = state.app.hashtags(&prefix, page.limit).await?;
     Ok(Json(Paged {
         items,
         next_cursor: None,

@@ -3,15 +3,15 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
+use chirp_app::AppError;
+use chirp_app::sessions::Session;
 use chirp_core::model::Account;
 use chirp_core::text::Username;
-use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::auth;
 use crate::error::ErrorBody;
 use crate::extract::{ClientAddr, CurrentUser, Json};
 use crate::state::AppState;
@@ -50,19 +50,17 @@ async fn login(
     ClientAddr(client): ClientAddr,
     Json(body): Json<LoginBody>,
 ) -> ApiResult<impl IntoResponse> {
-    let account = log_in(&state, client, &body.username, &body.password).await?;
-    let token = auth::new_token();
-    let ttl = chrono::Duration::from_std(state.config.session_ttl)
-        .unwrap_or_else(|_| chrono::Duration::days(30));
-    state
-        .store
-        .create_session(&auth::hash_token(&token), account.id, Utc::now() + ttl)
-        .await?;
-    Ok((StatusCode::CREATED, Json(SessionBody { token, account })))
+    let session = log_in(&state, client, &body.username, &body.password).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(SessionBody {
+            token: session.token,
+            account: session.account,
+        }),
+    ))
 }
 
-/// Checks a username and password; the same error (and about the same time)
-/// whether the account is missing or the password is wrong. A name that
+/// Logs in through the throttle ([`crate::throttle`]). A name that
 /// breaks the username rules cannot have an account and is refused at once
 /// (the rules are public, so the quicker answer tells nothing), which also
 /// keeps it out of the throttle. Refused with 429, before any password is
@@ -73,41 +71,18 @@ async fn log_in(
     client: std::net::IpAddr,
     username: &str,
     password: &str,
-) -> ApiResult<Account> {
+) -> ApiResult<Session> {
     let Ok(username) = Username::parse(username) else {
         return Err(ApiError::BadCredentials);
     };
     state.logins.check(client, &username)?;
-    let result = check_password(state, &username, password).await;
+    let result = state.app.log_in(&username, password).await;
     match &result {
         Ok(_) => state.logins.succeeded(client, &username),
-        Err(ApiError::BadCredentials) => state.logins.failed(client, &username),
+        Err(AppError::BadCredentials) => state.logins.failed(client, &username),
         Err(_) => {}
     }
-    result
-}
-
-async fn check_password(
-    state: &AppState,
-    username: &Username,
-    password: &str,
-) -> ApiResult<Account> {
-    let Some(creds) = state.store.credentials(username.as_str()).await? else {
-        state.passwords.verify_decoy(password).await?;
-        return Err(ApiError::BadCredentials);
-    };
-    if !state
-        .passwords
-        .verify(password, &creds.password_hash)
-        .await?
-    {
-        return Err(ApiError::BadCredentials);
-    }
-    state
-        .store
-        .account_by_id(creds.account_id)
-        .await?
-        .ok_or(ApiError::BadCredentials)
+    Ok(result?)
 }
 
 /// Logs out: the token used for this request stops working.
@@ -115,6 +90,6 @@ async fn check_password(
     security(("bearer" = [])),
     responses((status = 204, description = "Token revoked"), (status = 401, body = ErrorBody)))]
 async fn logout(State(state): State<AppState>, me: CurrentUser) -> ApiResult<StatusCode> {
-    state.store.delete_session(&me.token_hash).await?;
+    state.app.log_out(&me.0).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -3,12 +3,10 @@
 use axum::extract::State;
 use chirp_core::model::Tweet;
 use chirp_core::page::Paged;
-use chirp_store::TweetFilter;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::PageParams;
-use super::tweets::tweet_page;
 use crate::ApiResult;
 use crate::error::ErrorBody;
 use crate::extract::{CurrentUser, Json, Query};
@@ -29,9 +27,5 @@ async fn home(
     Query(paging): Query<PageParams>,
 ) -> ApiResult<Json<Paged<Tweet>>> {
     let page = paging.page()?;
-    let filter = TweetFilter {
-        home_of: Some(me.id),
-        ..TweetFilter::default()
-    };
-    Ok(Json(tweet_page(&state, &filter, page).await?))
+    Ok(Json(state.app.home(me.id(), page).await?))
 }

@@ -3,11 +3,12 @@
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
-use chirp_core::hashtags::{extract_hashtags, parse_tag};
+use chirp_app::tweets::NewPost;
+use chirp_app::{TweetFilter, Viewer};
+use chirp_core::hashtags::parse_tag;
 use chirp_core::model::Tweet;
-use chirp_core::page::{Page, Paged};
+use chirp_core::page::Paged;
 use chirp_core::text::{CategorySlug, TweetText, Username, parse_query};
-use chirp_store::{NewTweet, StoreError, TweetFilter};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -51,25 +52,16 @@ async fn create_tweet(
     me: CurrentUser,
     Json(body): Json<NewTweetBody>,
 ) -> ApiResult<impl IntoResponse> {
-    let text = TweetText::parse(&body.text)?;
-    let category = body
-        .category
-        .as_deref()
-        .map(CategorySlug::parse)
-        .transpose()?
-        .map(|c| c.as_str().to_owned());
-    let new = NewTweet {
-        author_id: me.id,
-        hashtags: extract_hashtags(text.as_str()),
-        text: text.into_inner(),
+    let post = NewPost {
+        text: TweetText::parse(&body.text)?,
         reply_to: body.reply_to,
-        category,
+        category: body
+            .category
+            .as_deref()
+            .map(CategorySlug::parse)
+            .transpose()?,
     };
-    let tweet = state.store.create_tweet(new).await.map_err(|e| match e {
-        StoreError::NotFound("category") => ApiError::invalid("category", "no such category"),
-        StoreError::NotFound(_) => ApiError::invalid("reply_to", "no such tweet to reply to"),
-        other => other.into(),
-    })?;
+    let tweet = state.app.post(me.id(), post).await?;
     let location = format!("/api/tweets/{}", tweet.id);
     Ok((
         StatusCode::CREATED,
@@ -130,34 +122,9 @@ async fn list_tweets(
 ) -> ApiResult<Json<Paged<Tweet>>> {
     let filter = query.filter()?;
     let page = paging.page()?;
-    Ok(Json(tweet_page(&state, &filter, page).await?))
-}
-
-/// One tweet, with the likes this instance still holds added to its count.
-pub(crate) async fn find_tweet(state: &AppState, id: i64) -> ApiResult<Tweet> {
-    // `move`: each read's future borrows the state, not the closure.
-    let read = move || async move {
-        state
-            .store
-            .tweet(id)
-            .await?
-            .ok_or(ApiError::NotFound("tweet"))
-    };
-    state.likes.counted(read, std::slice::from_mut).await
-}
-
-/// A page of tweets, with the likes this instance still holds added to
-/// their counts (SPEC §1.3: flushed count plus what this instance holds).
-pub(crate) async fn tweet_page(
-    state: &AppState,
-    filter: &TweetFilter,
-    page: Page,
-) -> ApiResult<Paged<Tweet>> {
-    let read = move || async move { Ok(state.store.list_tweets(filter, page).await?) };
-    state
-        .likes
-        .counted(read, |list: &mut Paged<Tweet>| &mut list.items)
-        .await
+    Ok(Json(
+        state.app.tweets(Viewer::Anonymous, &filter, page).await?,
+    ))
 }
 
 /// One tweet.
@@ -165,7 +132,7 @@ pub(crate) async fn tweet_page(
     params(("id" = i64, Path)),
     responses((status = 200, body = Tweet), (status = 404, body = ErrorBody)))]
 async fn show_tweet(State(state): State<AppState>, TweetId(id): TweetId) -> ApiResult<Json<Tweet>> {
-    Ok(Json(find_tweet(&state, id).await?))
+    Ok(Json(state.app.tweet(Viewer::Anonymous, id).await?))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -173,17 +140,6 @@ async fn show_tweet(State(state): State<AppState>, TweetId(id): TweetId) -> ApiR
 pub struct EditTweetBody {
     /// The new text, 1–280 characters.
     pub text: String,
-}
-
-/// The tweet, if `me` wrote it: 404 if it does not exist, 403 if it is someone else's.
-async fn own_tweet(state: &AppState, me: &CurrentUser, id: i64) -> ApiResult<Tweet> {
-    let tweet = find_tweet(state, id).await?;
-    if tweet.author.id != me.id {
-        return Err(ApiError::Forbidden(
-            "only the author can change or delete a tweet",
-        ));
-    }
-    Ok(tweet)
 }
 
 /// Edits a tweet's text (author only); sets `edited_at`.
@@ -205,11 +161,7 @@ async fn edit_tweet(
     Json(body): Json<EditTweetBody>,
 ) -> ApiResult<Json<Tweet>> {
     let text = TweetText::parse(&body.text)?;
-    own_tweet(&state, &me, id).await?;
-    let tags = extract_hashtags(text.as_str());
-    state.store.edit_tweet(id, text.as_str(), &tags).await?;
-    // Read back like any read, so the like count is exact too.
-    Ok(Json(find_tweet(&state, id).await?))
+    Ok(Json(state.app.edit(me.id(), id, text).await?))
 }
 
 /// Deletes a tweet (author only). Replies to it stay.
@@ -227,9 +179,7 @@ async fn delete_tweet(
     me: CurrentUser,
     TweetId(id): TweetId,
 ) -> ApiResult<StatusCode> {
-    own_tweet(&state, &me, id).await?;
-    state.store.delete_tweet(id).await?;
-    state.likes.forget(id);
+    state.app.delete(me.id(), id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -243,10 +193,5 @@ async fn list_replies(
     Query(paging): Query<PageParams>,
 ) -> ApiResult<Json<Paged<Tweet>>> {
     let page = paging.page()?;
-    find_tweet(&state, id).await?;
-    let filter = TweetFilter {
-        reply_to: Some(id),
-        ..TweetFilter::default()
-    };
-    Ok(Json(tweet_page(&state, &filter, page).await?))
+    Ok(Json(state.app.replies(Viewer::Anonymous, id, page).await?))
 }

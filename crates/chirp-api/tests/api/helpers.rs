@@ -2,12 +2,12 @@
 
 use std::sync::Arc;
 
-use chirp_api::likes::Likes;
-use chirp_api::likes::LikesConfig;
-use chirp_api::likes::batcher::BatcherConfig;
-use chirp_api::metrics::Metrics;
-use chirp_api::requests::RequestLog;
+use chirp_api::request_log::RequestLog;
 use chirp_api::{ApiConfig, AppState};
+use chirp_app::Metrics;
+use chirp_app::likes::Likes;
+use chirp_app::likes::LikesConfig;
+use chirp_app::likes::batcher::BatcherConfig;
 use chirp_store::SqlStore;
 use chirp_store::sql::PoolConfig;
 use reqwest::{Method, StatusCode};
@@ -197,7 +197,14 @@ pub async fn serve_configured(
         .expect("start the like service");
     let requests =
         RequestLog::create(&dir.path().join("requests.log"), "test".into()).expect("request log");
-    let state = AppState::new(served, config, likes, requests, metrics);
+    let app = chirp_app::App::new(
+        served,
+        likes,
+        Arc::new(chirp_app::InProcessBus::default()),
+        metrics,
+        chirp_app::AppConfig::default(),
+    );
+    let state = AppState::new(app, config, requests);
     let app = chirp_api::router(state.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await

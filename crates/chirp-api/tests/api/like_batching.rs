@@ -11,7 +11,7 @@ use crate::helpers::{
     Backend, Reply, TestApp, fresh_database, serve_on, spawn_app, spawn_app_with,
 };
 use crate::inspect::each_backend;
-use chirp_api::likes::LikesConfig;
+use chirp_app::likes::LikesConfig;
 use chirp_store::HealthStore;
 
 async fn like(app: &TestApp, id: i64) -> Reply {
@@ -132,7 +132,7 @@ async fn likes_on_missing_or_deleted_tweets_are_404(backend: Backend) {
         .expect_error(404, "not_found");
     assert_eq!(app.metric("chirp_likes_accepted_total").await, 4.0);
     // The likes held for the deleted tweet do not stop the rest.
-    app.state.likes.shutdown().await;
+    app.state.app.likes().shutdown().await;
     assert_eq!(app.db_likes(kept).await, 1);
 }
 

@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use chirp_api::likes::LikesConfig;
-use chirp_api::likes::batcher::BatcherConfig;
+use chirp_app::likes::LikesConfig;
+use chirp_app::likes::batcher::BatcherConfig;
 use sqlx::Connection;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
@@ -149,7 +149,7 @@ async fn a_postgres_outage_mid_storm_loses_no_acknowledged_like() {
     tally.assert_no_overcount();
 
     let drained = Instant::now();
-    app.state.likes.shutdown().await;
+    app.state.app.likes().shutdown().await;
     let errors = app.metric("chirp_like_flush_errors_total").await;
     eprintln!(
         "{} likes ({} during the {OUTAGE:?} outage, {pending_in_outage} held at its end); \

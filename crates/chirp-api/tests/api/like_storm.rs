@@ -65,7 +65,7 @@ async fn ten_thousand_likes_end_exact_with_few_statements(backend: Backend) {
     assert_eq!(app.metric("chirp_likes_accepted_total").await, LIKES as f64);
 
     // Drain, then the database itself holds exactly the likes sent.
-    app.state.likes.shutdown().await;
+    app.state.app.likes().shutdown().await;
     for id in &tweets {
         assert_eq!(app.db_likes(*id).await, each, "tweet {id} in the database");
     }

@@ -5,8 +5,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use chirp_api::likes::LikesConfig;
-use chirp_api::likes::batcher::BatcherConfig;
+use chirp_app::likes::LikesConfig;
+use chirp_app::likes::batcher::BatcherConfig;
 use chirp_store::HealthStore;
 use chirp_store::cache::backend::{CacheBackend, MemoryBackend, RedisBackend};
 use serde_json::json;
@@ -119,7 +119,7 @@ async fn flushed_likes_show_in_cached_reads(app: TestApp) {
             .await
             .expect(202);
     }
-    app.state.likes.shutdown().await; // everything is in the database now
+    app.state.app.likes().shutdown().await; // everything is in the database now
     assert_eq!(app.get(&path).await.expect(200).body["like_count"], 25);
     assert_eq!(
         app.get("/api/tweets").await.expect(200).items()[0]["like_count"],

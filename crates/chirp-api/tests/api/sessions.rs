@@ -317,7 +317,7 @@ async fn passwords_and_tokens_are_stored_only_as_hashes(app: TestApp) {
         creds.password_hash
     );
     assert!(!creds.password_hash.contains("correct horse"));
-    let hashed = chirp_api::auth::hash_token(&token);
+    let hashed = chirp_app::passwords::hash_token(&token);
     let owner = app
         .store
         .session_account(&hashed)

@@ -4,11 +4,11 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
-use chirp_api::likes::batcher::BatcherConfig;
-use chirp_api::likes::{Likes, LikesConfig};
-use chirp_api::metrics::Metrics;
-use chirp_api::requests::RequestLog;
+use chirp_api::request_log::RequestLog;
 use chirp_api::{ApiConfig, AppState};
+use chirp_app::Metrics;
+use chirp_app::likes::batcher::BatcherConfig;
+use chirp_app::likes::{Likes, LikesConfig};
 use chirp_store::sql::PoolConfig;
 use chirp_store::{SqlStore, Store};
 use chirp_web::{ApiClient, WebConfig};
@@ -50,7 +50,14 @@ async fn api_app(dir: &tempfile::TempDir, embeddable: bool) -> axum::Router {
     .expect("start the like service");
     let requests =
         RequestLog::create(&dir.path().join("requests.log"), "test".into()).expect("request log");
-    let state = AppState::new(store, ApiConfig::default(), likes, requests, metrics);
+    let app = chirp_app::App::new(
+        store,
+        likes,
+        Arc::new(chirp_app::InProcessBus::default()),
+        metrics,
+        chirp_app::AppConfig::default(),
+    );
+    let state = AppState::new(app, ApiConfig::default(), requests);
     if embeddable {
         chirp_api::embeddable_router(state)
     } else {

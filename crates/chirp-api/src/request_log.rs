@@ -27,19 +27,9 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use axum::body::{Body, Bytes};
-use axum::extract::{Request, State};
-use axum::http::{StatusCode, header};
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
-use chirp_store::DbCounts;
+use chirp_app::DbCounts;
 use chrono::{DateTime, SecondsFormat, Utc};
-use serde::Deserialize;
 use tokio::io::{AsyncBufReadExt, AsyncSeekExt, BufReader};
-use utoipa::IntoParams;
-
-use crate::extract::Query;
-use crate::state::AppState;
-use crate::{ApiError, ApiResult};
 
 /// Lines between two entries of the offset index.
 const STRIDE: u64 = 1024;
@@ -280,64 +270,20 @@ fn remove_old_segments(dir: &Path, base: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Records every call that passes (used on the `/api` routes).
-pub async fn record_calls(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    state
-        .requests
-        .record(req.method().as_str(), req.uri().path());
-    next.run(req).await
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct LogsQuery {
-    /// Index of the first call to show (default 0).
-    #[param(value_type = Option<u64>)]
-    pub offset: Option<String>,
-    /// Most calls to show (default: all).
-    #[param(value_type = Option<u64>)]
-    pub limit: Option<String>,
-}
-
-fn parse_count(field: &'static str, v: Option<&str>) -> ApiResult<Option<u64>> {
-    match v {
-        None | Some("") => Ok(None),
-        Some(s) => s
-            .parse::<u64>()
-            .map(Some)
-            .map_err(|_| ApiError::invalid(field, "must be a whole number, 0 or more")),
+impl RequestLog {
+    /// The body of a `/logs` answer from call `offset` on (at most `limit`
+    /// calls), read from the files a chunk at a time as the client takes it.
+    pub fn answer(&self, offset: u64, limit: Option<u64>, db: DbCounts) -> std::io::Result<Body> {
+        let (total, dropped, pieces) = self.plan(offset)?;
+        let first = offset.clamp(dropped, total);
+        let count = limit.map_or(total - first, |l| l.min(total - first));
+        let head = head_json(self, total, dropped, db, first);
+        let reader = Lines::new(head, pieces, count);
+        Ok(Body::from_stream(futures_util::stream::unfold(
+            reader,
+            |mut r| async move { r.next_chunk().await.map(|chunk| (chunk, r)) },
+        )))
     }
-}
-
-/// The request log of this API instance: every API call since it started,
-/// in arrival order, with the database statements it has sent.
-#[utoipa::path(get, path = "/logs", tag = "operations",
-    params(LogsQuery),
-    responses((status = 200, description = "`{instance, started_at, total, dropped, db: {reads, writes}, offset, calls: [[METHOD, PATH], ...]}`; `dropped` oldest calls are no longer kept (the log is bounded on disk)")))]
-pub async fn logs(
-    State(state): State<AppState>,
-    Query(q): Query<LogsQuery>,
-) -> ApiResult<Response> {
-    let offset = parse_count("offset", q.offset.as_deref())?.unwrap_or(0);
-    let limit = parse_count("limit", q.limit.as_deref())?;
-    let log = &state.requests;
-    let (total, dropped, pieces) = log.plan(offset).map_err(|e| ApiError::Internal(e.into()))?;
-    let first = offset.clamp(dropped, total);
-    let count = limit.map_or(total - first, |l| l.min(total - first));
-    let head = head_json(log, total, dropped, state.store.db_counts(), first);
-    let reader = Lines::new(head, pieces, count);
-    let body = Body::from_stream(futures_util::stream::unfold(reader, |mut r| async move {
-        r.next_chunk().await.map(|chunk| (chunk, r))
-    }));
-    Ok((
-        StatusCode::OK,
-        [
-            (header::CONTENT_TYPE, "application/json"),
-            (header::CACHE_CONTROL, "no-store"),
-        ],
-        body,
-    )
-        .into_response())
 }
 
 fn head_json(log: &RequestLog, total: u64, dropped: u64, db: DbCounts, offset: u64) -> String {

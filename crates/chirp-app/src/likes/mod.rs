@@ -1,6 +1,6 @@
 //! Likes: the like button's counter, batched (SPEC §1.3) or written through.
 //!
-//! [`Likes`] is what handlers use. It answers 404 for unknown tweets from a
+//! [`Likes`] is what the operations use. It answers 404 for unknown tweets from a
 //! small cache of known tweets (so a storm of likes costs no database read
 //! per like), hands each like to the [`batcher::Batcher`] (or, with batching
 //! off, writes it straight to the database), and adds the likes this
@@ -17,9 +17,9 @@ use async_trait::async_trait;
 use chirp_core::model::Tweet;
 use chirp_store::Store;
 
-use self::batcher::{Batcher, BatcherConfig, FlushMark, LikeRefused, LikeSink};
+use self::batcher::{Batcher, BatcherConfig, FlushMark, LikeSink};
 use crate::metrics::Metrics;
-use crate::{ApiError, ApiResult};
+use crate::{AppError, AppResult};
 
 /// Reads of a tweet's like count tried before a like gives up (each waits
 /// out the batch being applied, so this takes several batches in a row).
@@ -105,7 +105,7 @@ impl Likes {
     /// A count read while a batch lands could miss it, or include it and
     /// then have it added again by `on_flushed`; so the read is kept only if
     /// no batch landed around it, and read again otherwise.
-    async fn base(&self, tweet: i64) -> ApiResult<Arc<AtomicI64>> {
+    async fn base(&self, tweet: i64) -> AppResult<Arc<AtomicI64>> {
         for _ in 0..BASE_ATTEMPTS {
             if let Some(base) = self.known.get(&tweet) {
                 return Ok(base);
@@ -115,7 +115,7 @@ impl Likes {
                 .store
                 .tweet(tweet)
                 .await?
-                .ok_or(ApiError::NotFound("tweet"))?;
+                .ok_or(AppError::NotFound("tweet"))?;
             let base = Arc::new(AtomicI64::new(found.like_count));
             // Concurrent first likes all read; the first to keep its count
             // wins and the rest use that one, so a flush raises the count
@@ -138,20 +138,16 @@ impl Likes {
             .store
             .tweet(tweet)
             .await?
-            .ok_or(ApiError::NotFound("tweet"))?;
+            .ok_or(AppError::NotFound("tweet"))?;
         Ok(Arc::new(AtomicI64::new(found.like_count)))
     }
 
     /// Adds one like; returns the tweet's like count as this instance sees it.
-    pub async fn like(&self, tweet: i64) -> ApiResult<i64> {
+    pub async fn like(&self, tweet: i64) -> AppResult<i64> {
         let base = self.base(tweet).await?;
         match &self.batcher {
             Some(batcher) => {
-                batcher.like(tweet).await.map_err(|e| match e {
-                    LikeRefused::Backlog | LikeRefused::ShuttingDown | LikeRefused::Journal => {
-                        ApiError::Unavailable(e.into())
-                    }
-                })?;
+                batcher.like(tweet).await?;
                 // The counter read before the like may have expired from
                 // the cache while the like waited for the journal; then a
                 // batch could have landed without raising it, so read anew.
@@ -172,7 +168,7 @@ impl Likes {
             None => {
                 if self.store.add_likes(&[(tweet, 1)]).await? == 0 {
                     self.known.invalidate(&tweet);
-                    return Err(ApiError::NotFound("tweet"));
+                    return Err(AppError::NotFound("tweet"));
                 }
                 self.metrics.likes_accepted.inc();
                 Ok(base.fetch_add(1, Ordering::Relaxed) + 1)
@@ -212,10 +208,10 @@ impl Likes {
         &self,
         read: F,
         tweets: impl Fn(&mut T) -> &mut [Tweet],
-    ) -> ApiResult<T>
+    ) -> AppResult<T>
     where
         F: Fn() -> Fut,
-        Fut: std::future::Future<Output = ApiResult<T>>,
+        Fut: std::future::Future<Output = AppResult<T>>,
     {
         let mut attempt = 1;
         loop {

@@ -1,0 +1,91 @@
+//! Accounts: sign-up, profiles, listing and search.
+
+use chirp_core::model::Account;
+use chirp_core::page::{Page, Paged};
+use chirp_core::text::{Bio, DisplayName, Password, Username};
+use chirp_store::{AccountPatch, NewAccount};
+
+use crate::{App, AppError, AppResult, Event};
+
+/// A sign-up, its fields already checked against the rules.
+#[derive(Debug)]
+pub struct Registration {
+    pub username: Username,
+    pub password: Password,
+    /// `None` shows the username instead.
+    pub display_name: Option<DisplayName>,
+    pub bio: Bio,
+}
+
+/// Profile changes; `None` leaves a field as it is.
+#[derive(Debug, Default)]
+pub struct ProfileChange {
+    pub display_name: Option<DisplayName>,
+    pub bio: Option<Bio>,
+}
+
+impl App {
+    /// Registers an account. A taken name (in any letter case) is a
+    /// conflict, found before the password is hashed so it costs no hash;
+    /// the unique index still decides races.
+    pub async fn register(&self, new: Registration) -> AppResult<Account> {
+        if self
+            .store()
+            .account_by_username(new.username.as_str())
+            .await?
+            .is_some()
+        {
+            return Err(AppError::Conflict("that username is already taken".into()));
+        }
+        let password_hash = self.0.passwords.hash(new.password.expose()).await?;
+        Ok(self
+            .store()
+            .create_account(NewAccount {
+                username: new.username.as_str().to_owned(),
+                password_hash,
+                display_name: new
+                    .display_name
+                    .map(DisplayName::into_inner)
+                    .unwrap_or_default(),
+                bio: new.bio.into_inner(),
+            })
+            .await?)
+    }
+
+    /// The account named `username` in any letter case. A name that breaks
+    /// the username rules cannot exist and is not looked up.
+    pub async fn account(&self, username: &str) -> AppResult<Account> {
+        let name = Username::parse(username).map_err(|_| AppError::NotFound("account"))?;
+        self.store()
+            .account_by_username(name.as_str())
+            .await?
+            .ok_or(AppError::NotFound("account"))
+    }
+
+    /// The logged-in account itself; an account deleted under a live
+    /// session has no session any more.
+    pub async fn me(&self, me: i64) -> AppResult<Account> {
+        self.store()
+            .account_by_id(me)
+            .await?
+            .ok_or(AppError::NoSession)
+    }
+
+    /// All accounts newest first, or those whose username or display name
+    /// contains `query`.
+    pub async fn accounts(&self, query: Option<&str>, page: Page) -> AppResult<Paged<Account>> {
+        Ok(self.store().list_accounts(query, page).await?)
+    }
+
+    /// Changes the logged-in account's profile.
+    pub async fn update_profile(&self, me: i64, change: ProfileChange) -> AppResult<Account> {
+        let patch = AccountPatch {
+            display_name: change.display_name.map(DisplayName::into_inner),
+            bio: change.bio.map(Bio::into_inner),
+            protected: None,
+        };
+        let account = self.store().update_account(me, patch).await?;
+        self.publish(Event::ProfileChanged { account: me });
+        Ok(account)
+    }
+}
