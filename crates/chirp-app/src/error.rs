@@ -5,8 +5,6 @@
 use chirp_core::ValidationError;
 use chirp_store::StoreError;
 
-use crate::likes::batcher::LikeRefused;
-
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
     /// An input broke a rule.
@@ -55,6 +53,17 @@ impl From<StoreError> for AppError {
             StoreError::Database(source) => Self::Internal(source.into()),
         }
     }
+}
+
+/// Why a like was not accepted (all worth retrying shortly).
+#[derive(Debug, thiserror::Error)]
+pub enum LikeRefused {
+    #[error("too many likes are waiting for the database; try again shortly")]
+    Backlog,
+    #[error("the like journal cannot be written")]
+    Journal,
+    #[error("this instance is shutting down")]
+    ShuttingDown,
 }
 
 /// What the operations return.

@@ -1,7 +1,7 @@
 //! Tweets: post, read, list, edit, delete, like; hashtag counts.
 //!
-//! Every tweet a read returns goes through [`App::counted`], which adds the
-//! likes this instance still holds to its count (SPEC §1.3: the flushed
+//! Every tweet a read returns goes through [`crate::Likes::count`], which
+//! adds the likes this instance still holds to its count (SPEC §1.3: the flushed
 //! count plus what this instance holds), and takes the [`Viewer`] the
 //! visibility rule is applied for.
 
@@ -52,10 +52,10 @@ impl App {
 
     /// One tweet, as `viewer` may see it.
     pub async fn tweet(&self, _viewer: Viewer, id: i64) -> AppResult<Tweet> {
-        // `move`: each read's future borrows the store, not the closure.
-        let store = self.store();
-        let read = move || async move { store.tweet(id).await?.ok_or(AppError::NotFound("tweet")) };
-        self.0.likes.counted(read, std::slice::from_mut).await
+        let found = self.store().tweet(id).await?;
+        let mut tweet = found.ok_or(AppError::NotFound("tweet"))?;
+        self.0.likes.count(std::slice::from_mut(&mut tweet)).await;
+        Ok(tweet)
     }
 
     /// A page of the tweets `filter` selects, newest first, as `viewer`
@@ -66,12 +66,9 @@ impl App {
         filter: &TweetFilter,
         page: Page,
     ) -> AppResult<Paged<Tweet>> {
-        let store = self.store();
-        let read = move || async move { Ok(store.list_tweets(filter, page).await?) };
-        self.0
-            .likes
-            .counted(read, |list: &mut Paged<Tweet>| &mut list.items)
-            .await
+        let mut list = self.store().list_tweets(filter, page).await?;
+        self.0.likes.count(&mut list.items).await;
+        Ok(list)
     }
 
     /// An account's tweets (its user timeline); 404 if there is no such account.

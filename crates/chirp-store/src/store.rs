@@ -96,6 +96,20 @@ pub struct TweetFilter {
     pub home_of: Option<i64>,
 }
 
+/// What applying a like batch did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LandedLikes {
+    /// `false` when the batch id was applied before (a replay), so nothing
+    /// was added this time.
+    pub applied: bool,
+    /// Statements it took.
+    pub statements: u64,
+    /// `(tweet id, like count)` of the batch's tweets that exist, as the
+    /// database holds them once the batch is in: absolute counts a caller
+    /// can set, instead of adding what it believes landed.
+    pub counts: Vec<(i64, i64)>,
+}
+
 #[async_trait]
 pub trait TweetStore: Send + Sync {
     /// Fails with `NotFound` when `reply_to` or `category` does not exist.
@@ -109,13 +123,12 @@ pub trait TweetStore: Send + Sync {
     /// every counter); replies stay, no longer pointing at it.
     async fn delete_tweet(&self, id: i64) -> StoreResult<()>;
     async fn list_tweets(&self, filter: &TweetFilter, page: Page) -> StoreResult<Paged<Tweet>>;
-    /// Adds `(tweet id, likes)` pairs in one statement; returns how many of
-    /// the tweets existed.
-    async fn add_likes(&self, likes: &[(i64, i64)]) -> StoreResult<u64>;
+    /// Adds `(tweet id, likes)` pairs; returns `(tweet id, like count)`
+    /// after the addition for each of the tweets that exist.
+    async fn add_likes(&self, likes: &[(i64, i64)]) -> StoreResult<Vec<(i64, i64)>>;
     /// Adds a batch of likes under the id `batch`, in one transaction that
-    /// also records the id; a batch id applied before is skipped. Returns
-    /// whether it was applied and how many statements it took.
-    async fn apply_like_batch(&self, batch: i64, likes: &[(i64, i64)]) -> StoreResult<(bool, u64)>;
+    /// also records the id; a batch id applied before is skipped.
+    async fn apply_like_batch(&self, batch: i64, likes: &[(i64, i64)]) -> StoreResult<LandedLikes>;
     /// Hashtags starting with `prefix`, most used first.
     async fn hashtags(&self, prefix: &str, limit: u32) -> StoreResult<Vec<HashtagCount>>;
 }

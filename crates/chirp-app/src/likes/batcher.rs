@@ -19,16 +19,23 @@
 //! to `max_backlog`, then the answer is 503. Nothing acknowledged is lost:
 //! see [`super::journal`] for crashes, and [`Batcher::shutdown`] for SIGTERM.
 //!
+//! Like counts (what a read or a like answers): the count the database
+//! showed, raised to the *floor* this instance's latest landed batch of the
+//! tweet left (the absolute count the database returned when it took the
+//! batch), plus the likes still pending here. If a batch of the tweet is
+//! being applied, the read might or might not include it, so
+//! [`Batcher::counts`] waits for it to land first; see there.
+//!
 //! Concurrency: one `std::sync::Mutex` guards all state; it is held only for
 //! in-memory updates (never across an await or a syscall).
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use async_trait::async_trait;
+use chirp_store::LandedLikes;
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
@@ -40,13 +47,11 @@ use crate::metrics::Metrics;
 #[async_trait]
 pub trait LikeSink: Send + Sync + 'static {
     /// Applies `likes` as batch `batch` in one transaction; a batch id that
-    /// was applied before is skipped (returns `false`), which makes replays
-    /// safe. Returns the number of statements it took alongside.
-    async fn apply(&self, batch: i64, likes: &[(i64, i64)]) -> anyhow::Result<(bool, u64)>;
+    /// was applied before is skipped (`applied: false`), which makes
+    /// replays safe. Either way it returns the tweets' like counts as the
+    /// database holds them afterwards.
+    async fn apply(&self, batch: i64, likes: &[(i64, i64)]) -> anyhow::Result<LandedLikes>;
 }
-
-/// Called with the `(tweet, likes)` of every batch the database took.
-pub type OnFlushed = Box<dyn Fn(&[(i64, i64)]) + Send + Sync>;
 
 /// Settings of the batcher.
 #[derive(Debug, Clone)]
@@ -85,21 +90,7 @@ impl Default for BatcherConfig {
     }
 }
 
-/// Where the flusher stood before a read of like counts from the database;
-/// see [`Batcher::held_since`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct FlushMark(u64);
-
-/// Why a like was not accepted.
-#[derive(Debug, thiserror::Error)]
-pub enum LikeRefused {
-    #[error("too many likes are waiting for the database; try again shortly")]
-    Backlog,
-    #[error("the like journal cannot be written")]
-    Journal,
-    #[error("this instance is shutting down")]
-    ShuttingDown,
-}
+pub use crate::error::LikeRefused;
 
 /// How long a read of like counts waits for a batch being applied to land.
 const READ_PATIENCE: Duration = Duration::from_millis(100);
@@ -117,14 +108,51 @@ struct Pending {
 #[derive(Debug, Clone)]
 struct InFlight {
     batch: i64,
+    /// Sorted by tweet id.
     likes: Vec<(i64, i64)>,
-    /// `State::applies` once its apply began (odd); `None` before.
-    started: Option<u64>,
 }
 
-/// How many landed batches are remembered, to tell which tweets a read
-/// that overlapped them may have seen change.
-const LANDED_KEPT: usize = 256;
+impl InFlight {
+    fn has(&self, tweet: i64) -> bool {
+        self.likes.binary_search_by_key(&tweet, |(t, _)| *t).is_ok()
+    }
+}
+
+/// How long a floor is kept at least, unless [`FLOORS_MAX`] tweets landed
+/// sooner: far longer than a database read takes, which is all a floor
+/// must outlive (a read begun before the landing may miss the batch).
+const FLOOR_KEPT: Duration = Duration::from_secs(60);
+
+/// Floors kept per generation (two generations are kept).
+const FLOORS_MAX: usize = 100_000;
+
+/// The like count each tweet had in the database right after this
+/// instance's latest batch of it landed. Two generations of maps, the
+/// older dropped when the newer is [`FLOOR_KEPT`] old or [`FLOORS_MAX`]
+/// large: bounded, and no lookup ever waits on an eviction.
+#[derive(Debug, Default)]
+struct Floors {
+    current: HashMap<i64, i64>,
+    previous: HashMap<i64, i64>,
+    since: Option<Instant>,
+}
+
+impl Floors {
+    fn raise(&mut self, tweet: i64, count: i64, now: Instant) {
+        let since = *self.since.get_or_insert(now);
+        if now.duration_since(since) >= FLOOR_KEPT || self.current.len() >= FLOORS_MAX {
+            self.previous = std::mem::take(&mut self.current);
+            self.since = Some(now);
+        }
+        let floor = self.current.entry(tweet).or_insert(count);
+        *floor = (*floor).max(count);
+    }
+
+    fn get(&self, tweet: i64) -> Option<i64> {
+        let (a, b) = (self.current.get(&tweet), self.previous.get(&tweet));
+        a.max(b).copied()
+    }
+}
 
 #[derive(Debug, Default)]
 struct State {
@@ -140,14 +168,8 @@ struct State {
     appended: u64,
     /// Set at shutdown: new likes are refused, everything held is due.
     draining: bool,
-    /// Bumped when a batch starts to be applied and again when it is done:
-    /// odd while the database may be taking the batch in flight.
-    applies: u64,
-    /// The latest batches that landed: when their apply began (odd
-    /// `applies`) and their tweets, newest last.
-    landed: VecDeque<(u64, Vec<i64>)>,
-    /// The latest start among batches dropped from `landed` (0: none).
-    landed_forgotten: u64,
+    /// The database's counts after our latest landed batches.
+    floors: Floors,
 }
 
 struct Shared {
@@ -156,13 +178,12 @@ struct Shared {
     durable: watch::Sender<u64>,
     wake_writer: Notify,
     wake_flusher: Notify,
-    /// `State::applies`, published so readers can wait out an apply.
-    applying: watch::Sender<u64>,
+    /// Batches landed so far, bumped under the lock as each lands, so a
+    /// read can wait out the batch in flight.
+    landings: watch::Sender<u64>,
     config: BatcherConfig,
     sink: Arc<dyn LikeSink>,
     metrics: Metrics,
-    /// Told `(tweet, n)` after each applied batch (to keep cached counts current).
-    on_flushed: OnFlushed,
 }
 
 impl Shared {
@@ -206,7 +227,6 @@ impl Batcher {
         config: BatcherConfig,
         sink: Arc<dyn LikeSink>,
         metrics: Metrics,
-        on_flushed: OnFlushed,
     ) -> anyhow::Result<Self> {
         let path = config.journal.clone();
         let fsync = config.fsync;
@@ -227,12 +247,15 @@ impl Batcher {
                 "like journal ended in a torn record (a crash mid-write); it was never acknowledged"
             );
         }
-        for (batch, likes) in &replayed.in_doubt {
-            let (applied, _) = sink.apply(*batch as i64, likes).await?;
-            tracing::info!(batch, applied, "settled a like batch left in doubt");
-        }
         let now = Instant::now();
         let mut state = State::default();
+        for (batch, likes) in &replayed.in_doubt {
+            let landed = sink.apply(*batch as i64, likes).await?;
+            tracing::info!(batch, landed.applied, "settled a like batch left in doubt");
+            for (tweet, count) in landed.counts {
+                state.floors.raise(tweet, count, now);
+            }
+        }
         for (&tweet, &count) in &replayed.pending {
             if count <= 0 {
                 continue;
@@ -254,11 +277,10 @@ impl Batcher {
             durable,
             wake_writer: Notify::new(),
             wake_flusher: Notify::new(),
-            applying: watch::channel(0).0,
+            landings: watch::channel(0).0,
             config,
             sink,
             metrics,
-            on_flushed,
         });
         shared.publish_gauges(&shared.lock());
         let writer = tokio::spawn(tasks::writer_task(shared.clone(), journal));
@@ -313,71 +335,53 @@ impl Batcher {
     /// show yet (pending, or in the batch being written).
     pub fn held(&self, tweet: i64) -> i64 {
         let s = self.shared.lock();
-        held_in(&s, tweet, true)
+        let pending = s.pending.get(&tweet).map_or(0, |p| p.count);
+        let flying = s.in_flight.as_ref().map_or(0, |f| {
+            f.likes
+                .iter()
+                .filter(|(t, _)| *t == tweet)
+                .map(|(_, n)| n)
+                .sum()
+        });
+        pending + flying
     }
 
-    /// `base` (the database's count as this instance tracks it, which
-    /// `on_flushed` raises when a batch lands) plus the likes held, read
-    /// together under the lock a flush holds while it moves a batch from
-    /// one to the other: the answer to a like is never short of, or beyond,
-    /// what has been taken in. `None` if `still_tracked` (asked under the
-    /// lock) says `base` is no longer the counter flushes raise (it expired
-    /// from the cache, so a batch may have landed without raising it).
-    pub fn count(
-        &self,
-        tweet: i64,
-        base: &AtomicI64,
-        still_tracked: impl FnOnce() -> bool,
-    ) -> Option<i64> {
-        let s = self.shared.lock();
-        still_tracked().then(|| base.load(Ordering::Relaxed) + held_in(&s, tweet, true))
-    }
-
-    /// Runs `keep` (which should store `tweet`'s like count just read from
-    /// the database) only if no batch with `tweet` in it was applied since
-    /// `mark`, so the read saw every earlier batch of it and none of a
-    /// later one; the lock keeps a flush from landing between this check
-    /// and `keep`. `None` when it did not run.
-    pub fn if_unchanged_since<T>(
-        &self,
-        mark: FlushMark,
-        tweet: i64,
-        keep: impl FnOnce() -> T,
-    ) -> Option<T> {
-        let s = self.shared.lock();
-        (!s.changed_since(mark.0, tweet)).then(keep)
-    }
-
-    /// Take this before reading like counts from the database, and add
-    /// [`Batcher::held_since`] to what the read returned.
+    /// The like counts to serve for tweets a read found, given as
+    /// `(tweet, like count the database showed)`: each raised to its
+    /// floor, plus the likes pending here.
     ///
-    /// If a batch is being applied right now, this first waits (briefly) for
-    /// it to finish, so a read right after a burst of likes is exact rather
-    /// than short by the batch in flight.
-    pub async fn mark(&self) -> FlushMark {
-        let mut rx = self.shared.applying.subscribe();
-        let _ = tokio::time::timeout(READ_PATIENCE, rx.wait_for(|a| a.is_multiple_of(2))).await;
-        FlushMark(self.shared.lock().applies)
-    }
-
-    /// The likes held for each of `tweets` that a database read begun at
-    /// `mark` cannot include, and whether that is exact. For a tweet that a
-    /// batch applied since `mark` touched, the read may or may not hold that
-    /// batch, so the batch in flight is left out for it (and `false` says
-    /// counts may be short; read again for exact ones). Batches of other
-    /// tweets do not matter. Never a like twice.
-    pub fn held_since(&self, mark: FlushMark, tweets: &[i64]) -> (bool, Vec<i64>) {
-        let s = self.shared.lock();
-        let mut exact = true;
-        let held = tweets
-            .iter()
-            .map(|&t| {
-                let settled = !s.changed_since(mark.0, t);
-                exact &= settled;
-                held_in(&s, t, settled)
-            })
-            .collect();
-        (exact, held)
+    /// A read that overlapped the apply of a batch of one of these tweets
+    /// may or may not include it, so while such a batch is in flight this
+    /// first waits for it to land (up to [`READ_PATIENCE`]); once it has,
+    /// its floor holds it either way, and it is no longer pending. If it
+    /// does not land in time (the database is struggling), its likes are
+    /// left out: the count may be short by that batch, never counts a like
+    /// twice.
+    pub async fn counts(&self, read: &[(i64, i64)]) -> Vec<i64> {
+        let deadline = Instant::now() + READ_PATIENCE;
+        let mut landings = self.shared.landings.subscribe();
+        loop {
+            {
+                let s = self.shared.lock();
+                let waiting = s
+                    .in_flight
+                    .as_ref()
+                    .is_some_and(|f| read.iter().any(|&(t, _)| f.has(t)));
+                if !waiting || Instant::now() >= deadline {
+                    return read
+                        .iter()
+                        .map(|&(tweet, seen)| {
+                            let base = s.floors.get(tweet).map_or(seen, |f| f.max(seen));
+                            base + s.pending.get(&tweet).map_or(0, |p| p.count)
+                        })
+                        .collect();
+                }
+                // Seen under the lock a landing is announced under, so
+                // the wait below cannot miss it.
+                landings.borrow_and_update();
+            }
+            let _ = tokio::time::timeout_at(deadline, landings.changed()).await;
+        }
     }
 
     /// Stops taking likes, writes everything held to the database (for up
@@ -410,55 +414,6 @@ impl Batcher {
             ),
         }
     }
-}
-
-impl State {
-    /// Whether a batch with `tweet` in it began applying at or after
-    /// `applies` value `mark` (or was applying then): a database read begun
-    /// at `mark` may or may not include it. Unknown is taken as yes.
-    fn changed_since(&self, mark: u64, tweet: i64) -> bool {
-        // Starts are odd, so 0 means nothing was forgotten yet.
-        if self.landed_forgotten > 0 && mark <= self.landed_forgotten {
-            return true;
-        }
-        let in_flight = self.in_flight.as_ref().is_some_and(|f| {
-            f.started.is_some_and(|start| start >= mark) && f.likes.iter().any(|(t, _)| *t == tweet)
-        });
-        in_flight
-            || self
-                .landed
-                .iter()
-                .rev()
-                .take_while(|(start, _)| *start >= mark)
-                .any(|(_, tweets)| tweets.binary_search(&tweet).is_ok())
-    }
-
-    /// Records a batch that landed, forgetting the oldest past the limit.
-    fn remember_landed(&mut self, start: u64, likes: &[(i64, i64)]) {
-        // Batches are built from sorted tweet ids; sort anyway, the search
-        // above depends on it.
-        let mut tweets: Vec<i64> = likes.iter().map(|(t, _)| *t).collect();
-        tweets.sort_unstable();
-        self.landed.push_back((start, tweets));
-        while self.landed.len() > LANDED_KEPT {
-            if let Some((start, _)) = self.landed.pop_front() {
-                self.landed_forgotten = start;
-            }
-        }
-    }
-}
-
-fn held_in(s: &State, tweet: i64, with_in_flight: bool) -> i64 {
-    let pending = s.pending.get(&tweet).map_or(0, |p| p.count);
-    let in_flight = s.in_flight.as_ref().filter(|_| with_in_flight);
-    let flying = in_flight.map_or(0, |f| {
-        f.likes
-            .iter()
-            .filter(|(t, _)| *t == tweet)
-            .map(|(_, n)| n)
-            .sum()
-    });
-    pending + flying
 }
 
 /// The journal records that describe `s` on their own.

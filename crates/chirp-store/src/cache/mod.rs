@@ -33,8 +33,8 @@ use serde::de::DeserializeOwned;
 use self::backend::CacheBackend;
 use crate::stats::DbCounts;
 use crate::{
-    AccountPatch, AccountStore, CategoryStore, Credentials, HealthStore, NewAccount, NewCategory,
-    NewTweet, SessionStore, SocialStore, Store, StoreResult, TweetFilter, TweetStore,
+    AccountPatch, AccountStore, CategoryStore, Credentials, HealthStore, LandedLikes, NewAccount,
+    NewCategory, NewTweet, SessionStore, SocialStore, Store, StoreResult, TweetFilter, TweetStore,
 };
 
 /// Namespace of every key, so a shared Redis can hold other things too.
@@ -344,13 +344,13 @@ impl TweetStore for CachedStore {
         })
     }
 
-    async fn add_likes(&self, likes: &[(i64, i64)]) -> StoreResult<u64> {
-        let n = self.inner.add_likes(likes).await?;
+    async fn add_likes(&self, likes: &[(i64, i64)]) -> StoreResult<Vec<(i64, i64)>> {
+        let counts = self.inner.add_likes(likes).await?;
         self.forget_tweets(likes.iter().map(|(id, _)| *id)).await;
-        Ok(n)
+        Ok(counts)
     }
 
-    async fn apply_like_batch(&self, batch: i64, likes: &[(i64, i64)]) -> StoreResult<(bool, u64)> {
+    async fn apply_like_batch(&self, batch: i64, likes: &[(i64, i64)]) -> StoreResult<LandedLikes> {
         let result = self.inner.apply_like_batch(batch, likes).await?;
         self.forget_tweets(likes.iter().map(|(id, _)| *id)).await;
         Ok(result)

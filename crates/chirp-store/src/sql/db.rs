@@ -64,6 +64,19 @@ where
     q.fetch_optional(ex).await
 }
 
+/// A write with `RETURNING` that may touch many rows: all of them.
+pub(crate) async fn write_all<'e, E>(
+    stats: &DbStats,
+    ex: E,
+    q: Query<'_>,
+) -> Result<Vec<AnyRow>, sqlx::Error>
+where
+    E: Executor<'e, Database = Any>,
+{
+    stats.write();
+    q.fetch_all(ex).await
+}
+
 /// A statement assembled from `'static` SQL fragments and bound values.
 #[derive(Default)]
 pub(crate) struct Sql {

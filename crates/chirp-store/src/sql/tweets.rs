@@ -10,7 +10,7 @@ use super::SqlStore;
 use super::db::{self, Sql};
 use super::rows::{self, now_micros, tweet_select};
 use crate::stats::DbStats;
-use crate::{NewTweet, StoreError, StoreResult, TweetFilter, TweetStore};
+use crate::{LandedLikes, NewTweet, StoreError, StoreResult, TweetFilter, TweetStore};
 
 /// Reads one tweet on `conn` (inside a transaction, so the writer sees its
 /// own changes).
@@ -76,10 +76,17 @@ fn like_statements(likes: &[(i64, i64)]) -> Vec<Result<db::Query<'static>, sqlx:
             }
             sql.push(
                 ") UPDATE tweets SET like_count = like_count + (SELECT v.n FROM v WHERE v.id = tweets.id) \
-                 WHERE id IN (SELECT v.id FROM v)",
+                 WHERE id IN (SELECT v.id FROM v) RETURNING id, like_count",
             );
             sql.build()
         })
+        .collect()
+}
+
+/// `(id, like_count)` of rows a like statement returned.
+fn like_counts(rows: &[sqlx::any::AnyRow]) -> Result<Vec<(i64, i64)>, sqlx::Error> {
+    rows.iter()
+        .map(|r| Ok((r.try_get("id")?, r.try_get("like_count")?)))
         .collect()
 }
 
@@ -241,17 +248,16 @@ impl TweetStore for SqlStore {
         Ok(page.finish(tweets, |t| t.id))
     }
 
-    async fn add_likes(&self, likes: &[(i64, i64)]) -> StoreResult<u64> {
-        let mut applied = 0;
+    async fn add_likes(&self, likes: &[(i64, i64)]) -> StoreResult<Vec<(i64, i64)>> {
+        let mut counts = Vec::with_capacity(likes.len());
         for statement in like_statements(likes) {
-            applied += db::write(&self.stats, &self.write, statement?)
-                .await?
-                .rows_affected();
+            let rows = db::write_all(&self.stats, &self.write, statement?).await?;
+            counts.extend(like_counts(&rows)?);
         }
-        Ok(applied)
+        Ok(counts)
     }
 
-    async fn apply_like_batch(&self, batch: i64, likes: &[(i64, i64)]) -> StoreResult<(bool, u64)> {
+    async fn apply_like_batch(&self, batch: i64, likes: &[(i64, i64)]) -> StoreResult<LandedLikes> {
         let stats = &*self.stats;
         let mut tx = self.write.begin().await?;
         let now = now_micros();
@@ -262,11 +268,35 @@ impl TweetStore for SqlStore {
         .bind(batch)
         .bind(now);
         if db::write_returning(stats, &mut *tx, q).await?.is_none() {
-            return Ok((false, 1));
+            // Applied before: the counts are what the database holds now.
+            let mut counts = Vec::with_capacity(likes.len());
+            let mut statements = 1;
+            for chunk in likes.chunks(LIKES_PER_STATEMENT) {
+                let mut sql = Sql::new("SELECT id, like_count FROM tweets WHERE id IN (");
+                for (i, (id, _)) in chunk.iter().enumerate() {
+                    if i > 0 {
+                        sql.push(", ");
+                    }
+                    sql.bind(*id);
+                }
+                sql.push(")");
+                counts.extend(like_counts(
+                    &db::read_all(stats, &mut *tx, sql.build()?).await?,
+                )?);
+                statements += 1;
+            }
+            tx.commit().await?;
+            return Ok(LandedLikes {
+                applied: false,
+                statements,
+                counts,
+            });
         }
         let mut statements = 1;
+        let mut counts = Vec::with_capacity(likes.len());
         for statement in like_statements(likes) {
-            db::write(stats, &mut *tx, statement?).await?;
+            let rows = db::write_all(stats, &mut *tx, statement?).await?;
+            counts.extend(like_counts(&rows)?);
             statements += 1;
         }
         // Batch ids matter only while a journal may replay them; forget
@@ -277,7 +307,11 @@ impl TweetStore for SqlStore {
             db::write(stats, &mut *tx, q).await?;
         }
         tx.commit().await?;
-        Ok((true, statements))
+        Ok(LandedLikes {
+            applied: true,
+            statements,
+            counts,
+        })
     }
 
     async fn hashtags(&self, prefix: &str, limit: u32) -> StoreResult<Vec<HashtagCount>> {

@@ -5,6 +5,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use chirp_store::LandedLikes;
 use tokio::time::Instant;
 
 use super::{InFlight, Shared, snapshot};
@@ -139,7 +140,6 @@ pub(super) async fn flusher_task(shared: Arc<Shared>) {
                 s.in_flight = Some(InFlight {
                     batch,
                     likes: likes.clone(),
-                    started: None,
                 });
                 shared.publish_gauges(&s);
                 Ok((batch, likes, s.appended))
@@ -173,31 +173,22 @@ pub(super) async fn flusher_task(shared: Arc<Shared>) {
         if rx.wait_for(|&d| d >= begin_seq).await.is_err() {
             return;
         }
-        let start = {
-            let mut s = shared.lock();
-            s.applies += 1;
-            let start = s.applies;
-            if let Some(f) = s.in_flight.as_mut() {
-                f.started = Some(start);
-            }
-            shared.applying.send_replace(start);
-            start
-        };
-        apply_with_retry(&shared, batch, &likes).await;
+        let landed = apply_with_retry(&shared, batch, &likes).await;
         {
             let mut s = shared.lock();
+            let now = Instant::now();
+            for (tweet, count) in landed.counts {
+                s.floors.raise(tweet, count, now);
+            }
             s.in_flight = None;
-            s.remember_landed(start, &likes);
-            s.applies += 1;
-            shared.applying.send_replace(s.applies);
+            // Under the lock that moves the batch from in flight to the
+            // floors, so `Batcher::counts` sees it in exactly one place.
+            shared.landings.send_modify(|n| *n += 1);
             let total: i64 = likes.iter().map(|(_, n)| n).sum();
             s.held = s.held.saturating_sub(total as u64);
             journal::encode_done(&mut s.buffer, batch as u64);
             s.appended += 1;
             shared.publish_gauges(&s);
-            // Under the same lock that takes the batch out of `held`, so
-            // `Batcher::count` never sees it in both places or in neither.
-            (shared.on_flushed)(&likes);
         }
         shared.wake_writer.notify_one();
         if !config.flush_gap.is_zero() && !shared.lock().draining {
@@ -207,12 +198,13 @@ pub(super) async fn flusher_task(shared: Arc<Shared>) {
 }
 
 /// Applies a batch, retrying with backoff until the database takes it.
-async fn apply_with_retry(shared: &Shared, batch: i64, likes: &[(i64, i64)]) {
+async fn apply_with_retry(shared: &Shared, batch: i64, likes: &[(i64, i64)]) -> LandedLikes {
     let started = std::time::Instant::now();
     let mut backoff = Duration::from_millis(50);
     loop {
         match shared.sink.apply(batch, likes).await {
-            Ok((_, statements)) => {
+            Ok(landed) => {
+                let statements = landed.statements;
                 let m = &shared.metrics;
                 let total: i64 = likes.iter().map(|(_, n)| n).sum();
                 m.like_flushes.inc();
@@ -222,7 +214,7 @@ async fn apply_with_retry(shared: &Shared, batch: i64, likes: &[(i64, i64)]) {
                     .observe(total as f64 / statements.max(1) as f64);
                 m.like_flush_seconds
                     .observe(started.elapsed().as_secs_f64());
-                return;
+                return landed;
             }
             Err(e) => {
                 shared.metrics.like_flush_errors.inc();

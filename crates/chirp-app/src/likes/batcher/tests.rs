@@ -20,7 +20,7 @@ struct FakeSink {
 
 #[async_trait]
 impl LikeSink for FakeSink {
-    async fn apply(&self, batch: i64, likes: &[(i64, i64)]) -> anyhow::Result<(bool, u64)> {
+    async fn apply(&self, batch: i64, likes: &[(i64, i64)]) -> anyhow::Result<LandedLikes> {
         if let Some(gate) = &self.gate {
             gate.acquire().await?.forget();
         }
@@ -32,12 +32,16 @@ impl LikeSink for FakeSink {
             anyhow::bail!("database is down");
         }
         self.calls.lock().expect("lock").push(likes.to_vec());
-        let mut applied = self.applied.lock().expect("lock");
-        if applied.contains_key(&batch) {
-            return Ok((false, 1));
-        }
-        applied.insert(batch, likes.to_vec());
-        Ok((true, 2))
+        let fresh = {
+            let mut applied = self.applied.lock().expect("lock");
+            applied.insert(batch, likes.to_vec()).is_none()
+        };
+        let totals = self.totals();
+        Ok(LandedLikes {
+            applied: fresh,
+            statements: if fresh { 2 } else { 1 },
+            counts: likes.iter().map(|(t, _)| (*t, totals[t])).collect(),
+        })
     }
 }
 
@@ -67,7 +71,7 @@ fn config(dir: &tempfile::TempDir) -> BatcherConfig {
 }
 
 async fn start(cfg: BatcherConfig, sink: &Arc<FakeSink>) -> Batcher {
-    Batcher::start(cfg, sink.clone(), Metrics::new(), Box::new(|_| {}))
+    Batcher::start(cfg, sink.clone(), Metrics::new())
         .await
         .expect("start")
 }
@@ -252,29 +256,71 @@ async fn a_batch_in_doubt_is_replayed_once_and_counted_once() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn a_read_is_in_doubt_only_for_the_tweets_of_a_batch_that_landed_during_it() {
+async fn a_read_that_missed_a_landed_batch_is_raised_to_its_floor() {
+    let dir = tempfile::tempdir().expect("dir");
+    let sink = Arc::new(FakeSink::default());
+    let b = start(config(&dir), &sink).await;
+    for _ in 0..11 {
+        b.like(1).await.expect("like");
+    }
+    settle().await;
+    assert_eq!(sink.totals().get(&1), Some(&11));
+    b.like(1).await.expect("like");
+    // A read from before the batch saw 0; one from after saw 11; one that
+    // also saw 5 likes another instance wrote since saw 16. The batch is
+    // counted once in each, and the pending like added.
+    assert_eq!(
+        b.counts(&[(1, 0), (1, 11), (1, 16), (3, 4)]).await,
+        vec![12, 12, 17, 4]
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_read_during_an_apply_waits_for_it_and_counts_it_once() {
     let dir = tempfile::tempdir().expect("dir");
     let sink = Arc::new(FakeSink {
         gate: Some(Semaphore::new(0)),
         ..FakeSink::default()
     });
     let b = start(config(&dir), &sink).await;
-    // A read begins; then a batch of tweet 1 is taken, applied and lands.
-    let mark = b.mark().await;
     for _ in 0..11 {
         b.like(1).await.expect("like");
     }
     settle().await;
-    sink.gate.as_ref().expect("gate").add_permits(1);
+    assert_eq!(b.held(1), 11, "the batch is in flight");
+    // Two reads overlap the apply: one saw the database before it, one
+    // after. Neither may answer until the batch has landed.
+    let (before, after) = (b.clone(), b.clone());
+    let before = tokio::spawn(async move { before.counts(&[(1, 0)]).await });
+    let after = tokio::spawn(async move { after.counts(&[(1, 11)]).await });
     settle().await;
-    assert_eq!(sink.totals().get(&1), Some(&11));
-    // The read may or may not have seen tweet 1's batch: in doubt, and the
-    // batch is not added again. Tweet 3, untouched, is exact.
-    assert_eq!(b.held_since(mark, &[3]), (true, vec![0]));
-    assert_eq!(b.held_since(mark, &[1, 3]), (false, vec![0, 0]));
-    // A read begun now is exact for both.
-    assert_eq!(b.held_since(b.mark().await, &[1, 3]), (true, vec![0, 0]));
-    // `if_unchanged_since` follows the same rule.
-    assert_eq!(b.if_unchanged_since(mark, 3, || "kept"), Some("kept"));
-    assert_eq!(b.if_unchanged_since(mark, 1, || "kept"), None);
+    assert!(!before.is_finished() && !after.is_finished());
+    sink.gate.as_ref().expect("gate").add_permits(1);
+    assert_eq!(before.await.expect("task"), vec![11]);
+    assert_eq!(after.await.expect("task"), vec![11]);
+    // A tweet not in the batch never waits.
+    assert_eq!(b.counts(&[(3, 2)]).await, vec![2]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_batch_stuck_in_the_database_is_left_out_never_counted_twice() {
+    let dir = tempfile::tempdir().expect("dir");
+    let sink = Arc::new(FakeSink {
+        gate: Some(Semaphore::new(0)),
+        ..FakeSink::default()
+    });
+    let b = start(config(&dir), &sink).await;
+    for _ in 0..11 {
+        b.like(1).await.expect("like");
+    }
+    settle().await;
+    b.like(1).await.expect("like");
+    // The apply never finishes: after its patience the read answers with
+    // what it saw plus the pending like, without the batch it cannot place.
+    let counted = tokio::spawn({
+        let b = b.clone();
+        async move { b.counts(&[(1, 11)]).await }
+    });
+    tokio::time::sleep(READ_PATIENCE * 2).await;
+    assert_eq!(counted.await.expect("task"), vec![12]);
 }
