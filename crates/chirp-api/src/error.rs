@@ -156,7 +156,7 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::Conflict(what) => Self::Conflict(format!("that {what} is already taken")),
-            StoreError::NotFound(what) => Self::NotFound(what),
+            StoreError::NotFound(what) => Self::NotFound(what.noun()),
             StoreError::Unavailable(source) => Self::Unavailable(source.into()),
             StoreError::Database(source) => Self::Internal(source.into()),
         }

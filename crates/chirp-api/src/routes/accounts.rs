@@ -53,25 +53,20 @@ async fn create_account(
     let username = Username::parse(&body.username)?;
     let password = Password::parse(&body.password)?;
     let display_name = match body.display_name.as_deref() {
-        Some(d) => DisplayName::parse(d)?.into_inner(),
-        None => String::new(),
+        Some(d) => DisplayName::parse(d)?,
+        None => DisplayName::parse("")?,
     };
-    let bio = Bio::parse(body.bio.as_deref().unwrap_or_default())?.into_inner();
+    let bio = Bio::parse(body.bio.as_deref().unwrap_or_default())?;
     // Check first so a taken name costs no password hash; the unique index
     // still decides races.
-    if state
-        .store
-        .account_by_username(username.as_str())
-        .await?
-        .is_some()
-    {
+    if state.store.account_by_username(&username).await?.is_some() {
         return Err(ApiError::Conflict("that username is already taken".into()));
     }
     let password_hash = state.passwords.hash(password.expose()).await?;
     let account = state
         .store
         .create_account(NewAccount {
-            username: username.as_str().to_owned(),
+            username,
             password_hash,
             display_name,
             bio,
@@ -118,7 +113,7 @@ pub(crate) async fn find_account(state: &AppState, username: &str) -> ApiResult<
     let name = Username::parse(username).map_err(|_| ApiError::NotFound("account"))?;
     state
         .store
-        .account_by_username(name.as_str())
+        .account_by_username(&name)
         .await?
         .ok_or(ApiError::NotFound("account"))
 }
@@ -144,9 +139,11 @@ async fn account_tweets(
     Query(params): Query<PageParams>,
 ) -> ApiResult<Json<Paged<Tweet>>> {
     let page = params.page()?;
-    let account = find_account(&state, &username).await?;
+    find_account(&state, &username).await?;
+    // find_account parsed the name already; a stored name parses too.
+    let author = Username::parse(&username).map_err(|_| ApiError::NotFound("account"))?;
     let filter = TweetFilter {
-        author: Some(account.username.to_ascii_lowercase()),
+        author: Some(author),
         ..TweetFilter::default()
     };
     Ok(Json(tweet_page(&state, &filter, page).await?))

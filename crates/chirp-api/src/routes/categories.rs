@@ -66,8 +66,8 @@ async fn create_category(
     let category = state
         .store
         .create_category(NewCategory {
-            slug: slug.as_str().to_owned(),
-            name: name.into_inner(),
+            slug,
+            name,
             description,
             created_by: me.id,
         })
@@ -86,7 +86,7 @@ async fn show_category(
     let slug = CategorySlug::parse(&slug).map_err(|_| ApiError::NotFound("category"))?;
     state
         .store
-        .category(slug.as_str())
+        .category(&slug)
         .await?
         .map(Json)
         .ok_or(ApiError::NotFound("category"))

@@ -60,14 +60,8 @@ async fn update_me(
             .display_name
             .as_deref()
             .map(DisplayName::parse)
-            .transpose()?
-            .map(DisplayName::into_inner),
-        bio: body
-            .bio
-            .as_deref()
-            .map(Bio::parse)
-            .transpose()?
-            .map(Bio::into_inner),
+            .transpose()?,
+        bio: body.bio.as_deref().map(Bio::parse).transpose()?,
         protected: None,
     };
     Ok(Json(state.store.update_account(me.id, patch).await?))

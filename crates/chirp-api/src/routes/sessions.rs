@@ -92,7 +92,7 @@ async fn check_password(
     username: &Username,
     password: &str,
 ) -> ApiResult<Account> {
-    let Some(creds) = state.store.credentials(username.as_str()).await? else {
+    let Some(creds) = state.store.credentials(username).await? else {
         state.passwords.verify_decoy(password).await?;
         return Err(ApiError::BadCredentials);
     };

@@ -7,7 +7,7 @@ use chirp_core::hashtags::{extract_hashtags, parse_tag};
 use chirp_core::model::Tweet;
 use chirp_core::page::{Page, Paged};
 use chirp_core::text::{CategorySlug, TweetText, Username, parse_query};
-use chirp_store::{NewTweet, StoreError, TweetFilter};
+use chirp_store::{Missing, NewTweet, StoreError, TweetFilter};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -56,18 +56,21 @@ async fn create_tweet(
         .category
         .as_deref()
         .map(CategorySlug::parse)
-        .transpose()?
-        .map(|c| c.as_str().to_owned());
+        .transpose()?;
     let new = NewTweet {
         author_id: me.id,
         hashtags: extract_hashtags(text.as_str()),
-        text: text.into_inner(),
+        text,
         reply_to: body.reply_to,
         category,
     };
     let tweet = state.store.create_tweet(new).await.map_err(|e| match e {
-        StoreError::NotFound("category") => ApiError::invalid("category", "no such category"),
-        StoreError::NotFound(_) => ApiError::invalid("reply_to", "no such tweet to reply to"),
+        StoreError::NotFound(Missing::Category) => {
+            ApiError::invalid("category", "no such category")
+        }
+        StoreError::NotFound(Missing::ReplyTarget) => {
+            ApiError::invalid("reply_to", "no such tweet to reply to")
+        }
         other => other.into(),
     })?;
     let location = format!("/api/tweets/{}", tweet.id);
@@ -108,11 +111,11 @@ impl TweetQuery {
                 .map(|t| parse_tag("hashtag", &t, false))
                 .transpose()?,
             author: nonblank(&self.author)
-                .map(|a| Username::parse(&a).map(|u| u.lowercase()))
+                .map(|a| Username::parse(&a))
                 .transpose()
                 .map_err(|e| ApiError::invalid("author", e.message))?,
             category: nonblank(&self.category)
-                .map(|c| CategorySlug::parse(&c).map(|s| s.as_str().to_owned()))
+                .map(|c| CategorySlug::parse(&c))
                 .transpose()?,
             ..TweetFilter::default()
         })
@@ -207,7 +210,7 @@ async fn edit_tweet(
     let text = TweetText::parse(&body.text)?;
     own_tweet(&state, &me, id).await?;
     let tags = extract_hashtags(text.as_str());
-    state.store.edit_tweet(id, text.as_str(), &tags).await?;
+    state.store.edit_tweet(id, &text, &tags).await?;
     // Read back like any read, so the like count is exact too.
     Ok(Json(find_tweet(&state, id).await?))
 }

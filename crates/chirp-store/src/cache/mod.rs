@@ -26,6 +26,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use async_trait::async_trait;
 use chirp_core::model::{Account, Category, FollowState, HashtagCount, Tweet};
 use chirp_core::page::{Page, Paged};
+use chirp_core::text::{CategorySlug, TweetText, Username};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -221,8 +222,8 @@ impl AccountStore for CachedStore {
         Ok(account)
     }
 
-    async fn account_by_username(&self, username: &str) -> StoreResult<Option<Account>> {
-        let name_key = self.key("an", username.to_ascii_lowercase());
+    async fn account_by_username(&self, username: &Username) -> StoreResult<Option<Account>> {
+        let name_key = self.key("an", username.lowercase());
         if let Some(id) = self.get::<i64>(&name_key).await {
             return self.account_by_id(id).await;
         }
@@ -248,7 +249,7 @@ impl AccountStore for CachedStore {
         Ok(found)
     }
 
-    async fn credentials(&self, username: &str) -> StoreResult<Option<Credentials>> {
+    async fn credentials(&self, username: &Username) -> StoreResult<Option<Credentials>> {
         self.inner.credentials(username).await
     }
 
@@ -311,7 +312,12 @@ impl TweetStore for CachedStore {
         self.hydrate(ids).await
     }
 
-    async fn edit_tweet(&self, id: i64, text: &str, hashtags: &[String]) -> StoreResult<Tweet> {
+    async fn edit_tweet(
+        &self,
+        id: i64,
+        text: &TweetText,
+        hashtags: &[String],
+    ) -> StoreResult<Tweet> {
         let tweet = self.inner.edit_tweet(id, text, hashtags).await?;
         self.forget_tweets([id]).await;
         self.lists_changed().await;
@@ -406,9 +412,9 @@ impl CategoryStore for CachedStore {
         Ok(category)
     }
 
-    async fn category(&self, slug: &str) -> StoreResult<Option<Category>> {
+    async fn category(&self, slug: &CategorySlug) -> StoreResult<Option<Category>> {
         // Categories never change once made, so a hit is always right.
-        let k = self.key("c", slug);
+        let k = self.key("c", slug.as_str());
         if let Some(hit) = self.get::<Category>(&k).await {
             return Ok(Some(hit));
         }
@@ -444,6 +450,8 @@ impl HealthStore for CachedStore {
 mod tests {
     use std::time::Duration;
 
+    use chirp_core::text::{Bio, DisplayName};
+
     use super::backend::MemoryBackend;
     use super::*;
     use crate::SqlStore;
@@ -465,17 +473,17 @@ mod tests {
         let cached = CachedStore::namespaced(sql, backend.clone(), "test:");
         let author = cached
             .create_account(NewAccount {
-                username: "alice".into(),
+                username: Username::parse("alice").expect("name"),
                 password_hash: "x".into(),
-                display_name: String::new(),
-                bio: String::new(),
+                display_name: DisplayName::parse("").expect("name"),
+                bio: Bio::parse("").expect("bio"),
             })
             .await
             .expect("account");
         let tweet = cached
             .create_tweet(NewTweet {
                 author_id: author.id,
-                text: "hello".into(),
+                text: TweetText::parse("hello").expect("text"),
                 hashtags: Vec::new(),
                 reply_to: None,
                 category: None,
