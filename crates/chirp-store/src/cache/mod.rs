@@ -830,6 +830,43 @@ mod tests {
         );
     }
 
+    /// Generations live in Redis, so a post through one instance stales the
+    /// lists another instance cached, and leaves the others cached for it.
+    #[tokio::test]
+    async fn instances_sharing_redis_share_the_generations() {
+        let dir = tempfile::tempdir().expect("dir");
+        let url = format!("sqlite://{}", dir.path().join("c.db").display());
+        let redis_url = std::env::var("CHIRP_TEST_REDIS_URL")
+            .unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
+        let ns = format!("chirp-test:{}:", dir.path().display());
+        let mut instances = Vec::new();
+        for _ in 0..2 {
+            let sql: Arc<dyn Store> = Arc::new(
+                SqlStore::connect(&url, &PoolConfig::default())
+                    .await
+                    .expect("db"),
+            );
+            let redis =
+                backend::RedisBackend::connect(&redis_url, Duration::from_secs(60)).expect("url");
+            instances.push(CachedStore::namespaced(sql, Arc::new(redis), &ns));
+        }
+        let (a, b) = (&instances[0], &instances[1]);
+        let alice = account(a, "alice").await;
+        let bob = account(a, "bob").await;
+        let bobs = post(a, &bob, "from bob").await;
+        assert_eq!(ids(b, &by("bob")).await, vec![bobs.id]);
+        assert_eq!(ids(b, &TweetFilter::default()).await, vec![bobs.id]);
+        let alices = post(a, &alice, "from alice").await;
+        let before = reads(b);
+        assert_eq!(ids(b, &by("bob")).await, vec![bobs.id]);
+        assert_eq!(reads(b), before, "bob's timeline is still a hit on b");
+        assert_eq!(
+            ids(b, &TweetFilter::default()).await,
+            vec![alices.id, bobs.id],
+            "b saw a's bump"
+        );
+    }
+
     /// A like batch evicts the tweets it touched and nothing else: a fill of
     /// another tweet that was on its way meanwhile is still stored.
     #[tokio::test]
