@@ -16,18 +16,19 @@
 //!   bumps the public timeline, its author (user timeline, `?author=`), its
 //!   category, its hashtags, the replies of its parent, the hashtag counts
 //!   when it has tags, and `search`; an edit bumps only the tags it gained
-//!   or lost and `search`. A list with several conditions depends on the
-//!   scope of each (a tweet entering it meets them all, so one of them
-//!   moves). `search` is one scope for every query, since any new or edited
-//!   tweet may match any query: searches live about as long as the public
-//!   timeline. Account lists depend on `accounts` (sign-ups and display-name
-//!   changes), followers and following lists on their account's own
-//!   scopes, the category list on `categories`.
+//!   or lost and `search` (it reads the old tags from the database first).
+//!   A list with several conditions depends on the scope of each (a tweet
+//!   entering it meets them all, so one of them moves). `search` is one
+//!   scope for every query, since any new or edited tweet may match any
+//!   query: searches live about as long as the public timeline. Account
+//!   lists depend on `accounts` (sign-ups and display-name changes),
+//!   followers and following lists on their account's own scopes, the
+//!   category list on `categories`.
 //! * **Home timelines** depend on the reader's `following` scope and on
 //!   the author scope of the reader and of every account it follows, so a
-//!   post by X stales exactly the home lists of X's followers. The set of
-//!   authors is itself cached under `following` (bumped by follows and
-//!   unfollows); for an account following more than
+//!   post by X stales exactly the home lists of X and of X's followers. The
+//!   set of authors is itself cached under `following` (bumped by follows
+//!   and unfollows); for an account following more than
 //!   `HOME_MAX_FOLLOWEES` (256) the home timeline is not cached.
 //! * **Tweet and account lists hold ids** and are filled from the entity
 //!   entries, so a flushed like or a new follower count shows in every list
@@ -44,7 +45,11 @@
 //! with the entry in one `MGET`), so every API instance sees every bump. A
 //! backend that fails is treated as a miss, so Redis going down only costs
 //! speed; a circuit breaker (`breaker.rs`) skips Redis at once during an
-//! outage instead of letting each call wait for its timeout.
+//! outage instead of letting each call wait for its timeout. Writes made
+//! while Redis is unreachable can neither evict nor bump there, so what
+//! Redis held from before the outage may be served stale after it, until
+//! its TTL. Counters expire a while after their last bump and never take a
+//! value twice (see [`backend`]), so a forgotten one cannot revive an entry.
 
 pub mod backend;
 mod breaker;
