@@ -160,7 +160,7 @@ impl From<AppError> for ApiError {
             AppError::BadCredentials => Self::BadCredentials,
             AppError::NoSession => Self::Unauthorized,
             AppError::Forbidden(why) => Self::Forbidden(why),
-            AppError::NotFound(what) => Self::NotFound(what),
+            AppError::NotFound(what) => Self::NotFound(what.noun()),
             AppError::Conflict(what) => Self::Conflict(what),
             AppError::LikeRefused(why) => Self::Unavailable(why.into()),
             AppError::Unavailable(source) => Self::Unavailable(source),

@@ -3,7 +3,7 @@
 use chirp_core::model::Account;
 use chirp_core::page::{Page, Paged};
 use chirp_core::text::{Bio, DisplayName, Password, Username};
-use chirp_store::{AccountPatch, NewAccount};
+use chirp_store::{AccountPatch, Missing, NewAccount};
 
 use crate::{App, AppError, AppResult, Event};
 
@@ -12,8 +12,8 @@ use crate::{App, AppError, AppResult, Event};
 pub struct Registration {
     pub username: Username,
     pub password: Password,
-    /// `None` shows the username instead.
-    pub display_name: Option<DisplayName>,
+    /// Empty shows the username instead.
+    pub display_name: DisplayName,
     pub bio: Bio,
 }
 
@@ -31,7 +31,7 @@ impl App {
     pub async fn register(&self, new: Registration) -> AppResult<Account> {
         if self
             .store()
-            .account_by_username(new.username.as_str())
+            .account_by_username(&new.username)
             .await?
             .is_some()
         {
@@ -41,13 +41,10 @@ impl App {
         Ok(self
             .store()
             .create_account(NewAccount {
-                username: new.username.as_str().to_owned(),
+                username: new.username,
                 password_hash,
-                display_name: new
-                    .display_name
-                    .map(DisplayName::into_inner)
-                    .unwrap_or_default(),
-                bio: new.bio.into_inner(),
+                display_name: new.display_name,
+                bio: new.bio,
             })
             .await?)
     }
@@ -55,11 +52,11 @@ impl App {
     /// The account named `username` in any letter case. A name that breaks
     /// the username rules cannot exist and is not looked up.
     pub async fn account(&self, username: &str) -> AppResult<Account> {
-        let name = Username::parse(username).map_err(|_| AppError::NotFound("account"))?;
+        let name = Username::parse(username).map_err(|_| AppError::NotFound(Missing::Account))?;
         self.store()
-            .account_by_username(name.as_str())
+            .account_by_username(&name)
             .await?
-            .ok_or(AppError::NotFound("account"))
+            .ok_or(AppError::NotFound(Missing::Account))
     }
 
     /// The logged-in account itself; an account deleted under a live
@@ -80,8 +77,8 @@ impl App {
     /// Changes the logged-in account's profile.
     pub async fn update_profile(&self, me: i64, change: ProfileChange) -> AppResult<Account> {
         let patch = AccountPatch {
-            display_name: change.display_name.map(DisplayName::into_inner),
-            bio: change.bio.map(Bio::into_inner),
+            display_name: change.display_name,
+            bio: change.bio,
             protected: None,
         };
         let account = self.store().update_account(me, patch).await?;

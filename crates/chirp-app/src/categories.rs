@@ -4,6 +4,8 @@ use chirp_core::model::Category;
 use chirp_core::page::{Page, Paged};
 use chirp_core::text::{CategoryName, CategorySlug};
 
+use chirp_store::Missing;
+
 use crate::{App, AppError, AppResult};
 
 /// A category to create, its fields already checked.
@@ -20,8 +22,8 @@ impl App {
         Ok(self
             .store()
             .create_category(chirp_store::NewCategory {
-                slug: new.slug.as_str().to_owned(),
-                name: new.name.into_inner(),
+                slug: new.slug,
+                name: new.name,
                 description: new.description,
                 created_by: me,
             })
@@ -30,11 +32,11 @@ impl App {
 
     /// One category; a slug that breaks the rules cannot exist.
     pub async fn category(&self, slug: &str) -> AppResult<Category> {
-        let slug = CategorySlug::parse(slug).map_err(|_| AppError::NotFound("category"))?;
+        let slug = CategorySlug::parse(slug).map_err(|_| AppError::NotFound(Missing::Category))?;
         self.store()
-            .category(slug.as_str())
+            .category(&slug)
             .await?
-            .ok_or(AppError::NotFound("category"))
+            .ok_or(AppError::NotFound(Missing::Category))
     }
 
     /// All categories, newest first.

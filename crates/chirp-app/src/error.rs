@@ -3,7 +3,7 @@
 //! (`chirp_api::error`), and any other front end can do its own mapping.
 
 use chirp_core::ValidationError;
-use chirp_store::StoreError;
+use chirp_store::{Missing, StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -19,9 +19,9 @@ pub enum AppError {
     /// The viewer may not do this (someone else's tweet, say).
     #[error("{0}")]
     Forbidden(&'static str),
-    /// No such thing; the noun says what (`tweet`, `account`, ...).
-    #[error("{0} not found")]
-    NotFound(&'static str),
+    /// No such thing.
+    #[error("{} not found", .0.noun())]
+    NotFound(Missing),
     /// Clashes with what exists (a taken username or slug).
     #[error("{0}")]
     Conflict(String),

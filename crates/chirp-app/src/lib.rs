@@ -38,7 +38,7 @@ use std::time::Duration;
 
 use chirp_store::Store;
 
-pub use chirp_store::{DbCounts, TweetFilter};
+pub use chirp_store::{DbCounts, Missing, TweetFilter};
 pub use error::{AppError, AppResult};
 pub use events::{Event, EventBus, InProcessBus};
 pub use likes::{Likes, LikesConfig};

@@ -46,7 +46,7 @@ impl App {
 
     async fn check_password(&self, username: &Username, password: &str) -> AppResult<Account> {
         let passwords = &self.0.passwords;
-        let Some(creds) = self.store().credentials(username.as_str()).await? else {
+        let Some(creds) = self.store().credentials(username).await? else {
             passwords.verify_decoy(password).await?;
             return Err(AppError::BadCredentials);
         };

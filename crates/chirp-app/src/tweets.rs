@@ -8,8 +8,8 @@
 use chirp_core::hashtags::extract_hashtags;
 use chirp_core::model::{HashtagCount, Tweet};
 use chirp_core::page::{Page, Paged};
-use chirp_core::text::{CategorySlug, TweetText};
-use chirp_store::{NewTweet, TweetFilter};
+use chirp_core::text::{CategorySlug, TweetText, Username};
+use chirp_store::{Missing, NewTweet, StoreError, TweetFilter};
 
 use crate::{App, AppError, AppResult, Event, Viewer};
 
@@ -29,15 +29,15 @@ impl App {
         let new = NewTweet {
             author_id: author,
             hashtags: extract_hashtags(post.text.as_str()),
-            text: post.text.into_inner(),
+            text: post.text,
             reply_to: post.reply_to,
-            category: post.category.map(|c| c.as_str().to_owned()),
+            category: post.category,
         };
         let tweet = self.store().create_tweet(new).await.map_err(|e| match e {
-            chirp_store::StoreError::NotFound("category") => {
+            StoreError::NotFound(Missing::Category) => {
                 AppError::invalid("category", "no such category")
             }
-            chirp_store::StoreError::NotFound(_) => {
+            StoreError::NotFound(Missing::ReplyTarget) => {
                 AppError::invalid("reply_to", "no such tweet to reply to")
             }
             other => other.into(),
@@ -53,7 +53,7 @@ impl App {
     /// One tweet, as `viewer` may see it.
     pub async fn tweet(&self, _viewer: Viewer, id: i64) -> AppResult<Tweet> {
         let found = self.store().tweet(id).await?;
-        let mut tweet = found.ok_or(AppError::NotFound("tweet"))?;
+        let mut tweet = found.ok_or(AppError::NotFound(Missing::Tweet))?;
         self.0.likes.count(std::slice::from_mut(&mut tweet)).await;
         Ok(tweet)
     }
@@ -79,8 +79,9 @@ impl App {
         page: Page,
     ) -> AppResult<Paged<Tweet>> {
         let account = self.account(username).await?;
+        let author = Username::parse(&account.username)?;
         let filter = TweetFilter {
-            author: Some(account.username.to_ascii_lowercase()),
+            author: Some(author),
             ..TweetFilter::default()
         };
         self.tweets(viewer, &filter, page).await
@@ -121,7 +122,7 @@ impl App {
     pub async fn edit(&self, me: i64, id: i64, text: TweetText) -> AppResult<Tweet> {
         self.own_tweet(me, id).await?;
         let tags = extract_hashtags(text.as_str());
-        self.store().edit_tweet(id, text.as_str(), &tags).await?;
+        self.store().edit_tweet(id, &text, &tags).await?;
         self.publish(Event::TweetEdited {
             tweet: id,
             author: me,

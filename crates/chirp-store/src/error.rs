@@ -10,7 +10,7 @@ pub enum StoreError {
     Conflict(&'static str),
     /// The row the operation needs does not exist.
     #[error("{0} not found")]
-    NotFound(&'static str),
+    NotFound(Missing),
     /// The database did not answer in time or refused the connection.
     #[error("database unavailable: {0}")]
     Unavailable(#[source] sqlx::Error),
@@ -20,6 +20,40 @@ pub enum StoreError {
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
+
+/// What a [`StoreError::NotFound`] did not find, so callers match on a
+/// value instead of a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Missing {
+    Account,
+    Tweet,
+    /// The tweet a new tweet answers (`reply_to`).
+    ReplyTarget,
+    Category,
+    Follow,
+    /// A follow edge whose state the database holds in a form we do not know.
+    FollowState,
+}
+
+impl Missing {
+    /// The noun for messages: "tweet", "category", ...
+    pub fn noun(self) -> &'static str {
+        match self {
+            Missing::Account => "account",
+            Missing::Tweet => "tweet",
+            Missing::ReplyTarget => "tweet to reply to",
+            Missing::Category => "category",
+            Missing::Follow => "follow",
+            Missing::FollowState => "follow state",
+        }
+    }
+}
+
+impl std::fmt::Display for Missing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.noun())
+    }
+}
 
 impl From<sqlx::Error> for StoreError {
     fn from(e: sqlx::Error) -> Self {

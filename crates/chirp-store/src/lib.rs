@@ -21,7 +21,7 @@ pub mod sql;
 pub mod stats;
 pub mod store;
 
-pub use error::{StoreError, StoreResult};
+pub use error::{Missing, StoreError, StoreResult};
 pub use sql::SqlStore;
 pub use stats::{DbCounts, DbStats};
 pub use store::*;

@@ -1,6 +1,6 @@
 //! Counts of the statements the store sends to the database.
 //!
-//! Every statement goes through [`crate::sql::db`], which bumps these, so the
+//! Every statement goes through `sql/db.rs`, which bumps these, so the
 //! numbers in `/logs` are complete and nobody has to remember to count.
 
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -1,13 +1,16 @@
 //! The storage interface the API is written against.
 //!
 //! Split by resource so each stays readable; [`Store`] gathers them and is
-//! what the API holds (`Arc<dyn Store>`). Inputs are already validated by
-//! chirp-core types at the HTTP boundary; the store enforces only what needs
-//! the database (uniqueness, existence, counters).
+//! what the API holds (`Arc<dyn Store>`). Inputs are the chirp-core types
+//! the HTTP boundary parsed them into ([`Username`], [`TweetText`], ...), so
+//! the store never sees unvalidated text; it enforces only what needs the
+//! database (uniqueness, existence, counters), and lower-cases what SQL
+//! compares case-insensitively itself.
 
 use async_trait::async_trait;
 use chirp_core::model::{Account, Category, FollowState, HashtagCount, Tweet};
 use chirp_core::page::{Page, Paged};
+use chirp_core::text::{Bio, CategoryName, CategorySlug, DisplayName, TweetText, Username};
 use chrono::{DateTime, Utc};
 
 use crate::StoreResult;
@@ -16,17 +19,17 @@ use crate::stats::DbCounts;
 /// A new account, its password already hashed.
 #[derive(Debug, Clone)]
 pub struct NewAccount {
-    pub username: String,
+    pub username: Username,
     pub password_hash: String,
-    pub display_name: String,
-    pub bio: String,
+    pub display_name: DisplayName,
+    pub bio: Bio,
 }
 
 /// Changes to an account's profile; `None` leaves a field as it is.
 #[derive(Debug, Clone, Default)]
 pub struct AccountPatch {
-    pub display_name: Option<String>,
-    pub bio: Option<String>,
+    pub display_name: Option<DisplayName>,
+    pub bio: Option<Bio>,
     pub protected: Option<bool>,
 }
 
@@ -42,9 +45,9 @@ pub trait AccountStore: Send + Sync {
     /// Fails with `Conflict` when the name is taken in any letter case.
     async fn create_account(&self, new: NewAccount) -> StoreResult<Account>;
     /// Looks an account up by name, case-insensitively.
-    async fn account_by_username(&self, username: &str) -> StoreResult<Option<Account>>;
+    async fn account_by_username(&self, username: &Username) -> StoreResult<Option<Account>>;
     async fn account_by_id(&self, id: i64) -> StoreResult<Option<Account>>;
-    async fn credentials(&self, username: &str) -> StoreResult<Option<Credentials>>;
+    async fn credentials(&self, username: &Username) -> StoreResult<Option<Credentials>>;
     async fn update_account(&self, id: i64, patch: AccountPatch) -> StoreResult<Account>;
     /// All accounts newest first, or those whose username or display name
     /// contains `query` (case-insensitive).
@@ -71,22 +74,22 @@ pub trait SessionStore: Send + Sync {
 #[derive(Debug, Clone)]
 pub struct NewTweet {
     pub author_id: i64,
-    pub text: String,
+    pub text: TweetText,
     pub hashtags: Vec<String>,
     pub reply_to: Option<i64>,
-    pub category: Option<String>,
+    pub category: Option<CategorySlug>,
 }
 
 /// Which tweets a list shows. Filters combine with AND; all `None` is the
 /// public timeline.
 #[derive(Debug, Clone, Default)]
 pub struct TweetFilter {
-    /// Lower-case username of the author.
-    pub author: Option<String>,
-    /// Lower-case tag, without `#`.
+    /// The author, in any letter case.
+    pub author: Option<Username>,
+    /// Lower-case tag, without `#` (as `chirp_core::hashtags::parse_tag`
+    /// gives it).
     pub hashtag: Option<String>,
-    /// Category slug.
-    pub category: Option<String>,
+    pub category: Option<CategorySlug>,
     /// Full-text query.
     pub search: Option<String>,
     /// Only replies to this tweet.
@@ -112,13 +115,19 @@ pub struct LandedLikes {
 
 #[async_trait]
 pub trait TweetStore: Send + Sync {
-    /// Fails with `NotFound` when `reply_to` or `category` does not exist.
+    /// Fails with `NotFound(Missing::ReplyTarget)` when `reply_to` does not
+    /// exist, `NotFound(Missing::Category)` when `category` does not.
     async fn create_tweet(&self, new: NewTweet) -> StoreResult<Tweet>;
     async fn tweet(&self, id: i64) -> StoreResult<Option<Tweet>>;
     /// The tweets among `ids` that exist, in no particular order.
     async fn tweets_by_ids(&self, ids: &[i64]) -> StoreResult<Vec<Tweet>>;
     /// Replaces the text and hashtags and sets `edited_at`.
-    async fn edit_tweet(&self, id: i64, text: &str, hashtags: &[String]) -> StoreResult<Tweet>;
+    async fn edit_tweet(
+        &self,
+        id: i64,
+        text: &TweetText,
+        hashtags: &[String],
+    ) -> StoreResult<Tweet>;
     /// Removes the tweet (and its hashtags, its search entry and its share of
     /// every counter); replies stay, no longer pointing at it.
     async fn delete_tweet(&self, id: i64) -> StoreResult<()>;
@@ -155,8 +164,8 @@ pub trait SocialStore: Send + Sync {
 /// A new category.
 #[derive(Debug, Clone)]
 pub struct NewCategory {
-    pub slug: String,
-    pub name: String,
+    pub slug: CategorySlug,
+    pub name: CategoryName,
     pub description: String,
     pub created_by: i64,
 }
@@ -165,7 +174,7 @@ pub struct NewCategory {
 pub trait CategoryStore: Send + Sync {
     /// Fails with `Conflict` when the slug is taken.
     async fn create_category(&self, new: NewCategory) -> StoreResult<Category>;
-    async fn category(&self, slug: &str) -> StoreResult<Option<Category>>;
+    async fn category(&self, slug: &CategorySlug) -> StoreResult<Option<Category>>;
     async fn list_categories(&self, page: Page) -> StoreResult<Paged<Category>>;
 }
 

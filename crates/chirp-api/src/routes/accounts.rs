@@ -53,11 +53,7 @@ async fn create_account(
     let registration = Registration {
         username: Username::parse(&body.username)?,
         password: Password::parse(&body.password)?,
-        display_name: body
-            .display_name
-            .as_deref()
-            .map(DisplayName::parse)
-            .transpose()?,
+        display_name: DisplayName::parse(body.display_name.as_deref().unwrap_or_default())?,
         bio: Bio::parse(body.bio.as_deref().unwrap_or_default())?,
     };
     let account = state.app.register(registration).await?;

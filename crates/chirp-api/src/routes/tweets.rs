@@ -100,11 +100,11 @@ impl TweetQuery {
                 .map(|t| parse_tag("hashtag", &t, false))
                 .transpose()?,
             author: nonblank(&self.author)
-                .map(|a| Username::parse(&a).map(|u| u.lowercase()))
+                .map(|a| Username::parse(&a))
                 .transpose()
                 .map_err(|e| ApiError::invalid("author", e.message))?,
             category: nonblank(&self.category)
-                .map(|c| CategorySlug::parse(&c).map(|s| s.as_str().to_owned()))
+                .map(|c| CategorySlug::parse(&c))
                 .transpose()?,
             ..TweetFilter::default()
         })

@@ -245,3 +245,81 @@ async fn a_redis_that_comes_back_is_used_again() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+/// Redis cut off: after the first failure the breaker skips Redis, so reads
+/// are answered from the database without each waiting out the Redis
+/// timeout; once Redis is back, a probe after the cool-down closes the
+/// breaker and reads are hits again. The cool-down runs on a clock the test
+/// moves by hand.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cut_redis_is_skipped_until_a_probe_finds_it_back() {
+    use chirp_store::cache::backend::BreakerState;
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    const COOLDOWN: Duration = Duration::from_secs(30);
+    let redis_addr = url::Url::parse(&redis_url())
+        .expect("redis URL")
+        .socket_addrs(|| Some(6379))
+        .expect("redis address")
+        .into_iter()
+        .next()
+        .expect("an address");
+    assert!(
+        redis_addr.ip().is_loopback(),
+        "tests talk to 127.0.0.1 only"
+    );
+    let proxy = crate::like_outage::Proxy::start(redis_addr).await;
+    let start = std::time::Instant::now();
+    let skipped_ms = Arc::new(AtomicU64::new(0));
+    let clock = skipped_ms.clone();
+    let backend = Arc::new(
+        RedisBackend::connect(&format!("redis://{}", proxy.addr), TTL)
+            .expect("redis url")
+            .with_cooldown(COOLDOWN)
+            .with_clock(move || start + Duration::from_millis(clock.load(Ordering::SeqCst))),
+    );
+    let app = cached_app(Backend::Sqlite, backend.clone()).await;
+    let token = app.user("alice").await;
+    let id = app.tweet_id(&token, "survives redis").await;
+    let path = format!("/api/tweets/{id}");
+    app.get(&path).await.expect(200);
+    let before = reads(&app);
+    app.get(&path).await.expect(200);
+    assert_eq!(reads(&app), before, "served from Redis");
+    assert_eq!(backend.breaker_state(), BreakerState::Closed);
+
+    // Cut: the first read that reaches Redis fails and opens the breaker.
+    proxy.set_down(true);
+    app.get(&path).await.expect(200);
+    assert_eq!(backend.breaker_state(), BreakerState::Open);
+    let attempts = backend.attempts();
+    let before = reads(&app);
+    for _ in 0..5 {
+        let reply = app.get(&path).await.expect(200);
+        assert_eq!(reply.body["text"], "survives redis");
+    }
+    assert_eq!(
+        backend.attempts(),
+        attempts,
+        "no call went to Redis while the breaker was open"
+    );
+    assert!(reads(&app) >= before + 5, "reads come from the database");
+
+    // Back: each cool-down lets one probe through; one that answers closes
+    // the breaker (the first may still meet the broken connection).
+    proxy.set_down(false);
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while backend.breaker_state() != BreakerState::Closed {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the breaker did not close after Redis came back"
+        );
+        skipped_ms.fetch_add(COOLDOWN.as_millis() as u64, Ordering::SeqCst);
+        app.get(&path).await.expect(200);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    app.get(&path).await.expect(200);
+    let before = reads(&app);
+    app.get(&path).await.expect(200);
+    assert_eq!(reads(&app), before, "served from Redis again");
+}

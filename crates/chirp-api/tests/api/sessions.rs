@@ -307,7 +307,7 @@ async fn passwords_and_tokens_are_stored_only_as_hashes(app: TestApp) {
     let token = app.user("alice").await;
     let creds = app
         .store
-        .credentials("alice")
+        .credentials(&chirp_core::text::Username::parse("alice").expect("name"))
         .await
         .expect("read credentials")
         .expect("alice has credentials");

@@ -24,7 +24,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chirp_core::model::Tweet;
-use chirp_store::{LandedLikes, Store};
+use chirp_store::{LandedLikes, Missing, Store};
 
 use self::batcher::{Batcher, BatcherConfig, LikeSink};
 use crate::metrics::Metrics;
@@ -93,7 +93,7 @@ impl Likes {
     pub async fn like(&self, tweet: i64) -> AppResult<i64> {
         let Some(batcher) = &self.batcher else {
             let counts = self.store.add_likes(&[(tweet, 1)]).await?;
-            let &(_, count) = counts.first().ok_or(AppError::NotFound("tweet"))?;
+            let &(_, count) = counts.first().ok_or(AppError::NotFound(Missing::Tweet))?;
             self.metrics.likes_accepted.inc();
             return Ok(count);
         };
@@ -101,7 +101,7 @@ impl Likes {
             Some(count) => count,
             None => {
                 let found = self.store.tweet(tweet).await?;
-                let count = found.ok_or(AppError::NotFound("tweet"))?.like_count;
+                let count = found.ok_or(AppError::NotFound(Missing::Tweet))?.like_count;
                 self.known.insert(tweet, count);
                 count
             }

@@ -3,6 +3,7 @@
 use async_trait::async_trait;
 use chirp_core::model::Account;
 use chirp_core::page::{Page, Paged};
+use chirp_core::text::{DisplayName, Username};
 use chrono::{DateTime, Utc};
 use sqlx::Row;
 
@@ -10,7 +11,8 @@ use super::SqlStore;
 use super::db::{self, Sql};
 use super::rows::{self, account_columns, now_micros, to_micros};
 use crate::{
-    AccountPatch, AccountStore, Credentials, NewAccount, SessionStore, StoreError, StoreResult,
+    AccountPatch, AccountStore, Credentials, Missing, NewAccount, SessionStore, StoreError,
+    StoreResult,
 };
 
 /// `%text%` for LIKE, with LIKE's own wildcards escaped by `\`.
@@ -30,32 +32,33 @@ fn like_pattern(text: &str) -> String {
 #[async_trait]
 impl AccountStore for SqlStore {
     async fn create_account(&self, new: NewAccount) -> StoreResult<Account> {
+        let display_name = new.display_name.into_inner();
         let q = sqlx::query(concat!(
             "INSERT INTO accounts (username, username_lower, display_name, display_name_lower, bio, password_hash, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ",
             account_columns!("")
         ))
-        .bind(new.username.clone())
-        .bind(new.username.to_ascii_lowercase())
-        .bind(new.display_name.clone())
-        .bind(new.display_name.to_lowercase())
-        .bind(new.bio)
+        .bind(new.username.as_str().to_owned())
+        .bind(new.username.lowercase())
+        .bind(display_name.clone())
+        .bind(display_name.to_lowercase())
+        .bind(new.bio.into_inner())
         .bind(new.password_hash)
         .bind(now_micros());
         let row = db::write_returning(&self.stats, &self.write, q)
             .await
             .map_err(|e| StoreError::conflict_on_unique(e, "username"))?
-            .ok_or(StoreError::NotFound("account"))?;
+            .ok_or(StoreError::NotFound(Missing::Account))?;
         Ok(rows::account(&row)?)
     }
 
-    async fn account_by_username(&self, username: &str) -> StoreResult<Option<Account>> {
+    async fn account_by_username(&self, username: &Username) -> StoreResult<Option<Account>> {
         let q = sqlx::query(concat!(
             "SELECT ",
             account_columns!(""),
             " FROM accounts WHERE username_lower = $1"
         ))
-        .bind(username.to_ascii_lowercase());
+        .bind(username.lowercase());
         let row = db::read_optional(&self.stats, &self.read, q).await?;
         Ok(row.as_ref().map(rows::account).transpose()?)
     }
@@ -71,9 +74,9 @@ impl AccountStore for SqlStore {
         Ok(row.as_ref().map(rows::account).transpose()?)
     }
 
-    async fn credentials(&self, username: &str) -> StoreResult<Option<Credentials>> {
+    async fn credentials(&self, username: &Username) -> StoreResult<Option<Credentials>> {
         let q = sqlx::query("SELECT id, password_hash FROM accounts WHERE username_lower = $1")
-            .bind(username.to_ascii_lowercase());
+            .bind(username.lowercase());
         let row = db::read_optional(&self.stats, &self.read, q).await?;
         Ok(match row {
             Some(r) => Some(Credentials {
@@ -88,14 +91,14 @@ impl AccountStore for SqlStore {
         // A no-op first assignment so each change below starts with ", ".
         // Not `id = id`: PostgreSQL refuses any assignment to an identity column.
         let mut sql = Sql::new("UPDATE accounts SET created_at = created_at");
-        if let Some(name) = patch.display_name {
+        if let Some(name) = patch.display_name.map(DisplayName::into_inner) {
             sql.push(", display_name_lower = ")
                 .bind(name.to_lowercase())
                 .push(", display_name = ")
                 .bind(name);
         }
         if let Some(bio) = patch.bio {
-            sql.push(", bio = ").bind(bio);
+            sql.push(", bio = ").bind(bio.into_inner());
         }
         if let Some(protected) = patch.protected {
             sql.push(", protected = ").bind(i64::from(protected));
@@ -104,7 +107,7 @@ impl AccountStore for SqlStore {
         sql.push(concat!(" RETURNING ", account_columns!("")));
         let row = db::write_returning(&self.stats, &self.write, sql.build()?)
             .await?
-            .ok_or(StoreError::NotFound("account"))?;
+            .ok_or(StoreError::NotFound(Missing::Account))?;
         Ok(rows::account(&row)?)
     }
 

@@ -3,11 +3,12 @@
 use async_trait::async_trait;
 use chirp_core::model::Category;
 use chirp_core::page::{Page, Paged};
+use chirp_core::text::CategorySlug;
 
 use super::SqlStore;
 use super::db;
 use super::rows::{self, category_columns, now_micros};
-use crate::{CategoryStore, NewCategory, StoreError, StoreResult};
+use crate::{CategoryStore, Missing, NewCategory, StoreError, StoreResult};
 
 #[async_trait]
 impl CategoryStore for SqlStore {
@@ -17,25 +18,25 @@ impl CategoryStore for SqlStore {
              VALUES ($1, $2, $3, $4, $5) RETURNING ",
             category_columns!()
         ))
-        .bind(new.slug)
-        .bind(new.name)
+        .bind(new.slug.as_str().to_owned())
+        .bind(new.name.into_inner())
         .bind(new.description)
         .bind(new.created_by)
         .bind(now_micros());
         let row = db::write_returning(&self.stats, &self.write, q)
             .await
             .map_err(|e| StoreError::conflict_on_unique(e, "category"))?
-            .ok_or(StoreError::NotFound("category"))?;
+            .ok_or(StoreError::NotFound(Missing::Category))?;
         Ok(rows::category(&row)?)
     }
 
-    async fn category(&self, slug: &str) -> StoreResult<Option<Category>> {
+    async fn category(&self, slug: &CategorySlug) -> StoreResult<Option<Category>> {
         let q = sqlx::query(concat!(
             "SELECT ",
             category_columns!(),
             " FROM categories WHERE slug = $1"
         ))
-        .bind(slug.to_owned());
+        .bind(slug.as_str().to_owned());
         let row = db::read_optional(&self.stats, &self.read, q).await?;
         Ok(row.as_ref().map(rows::category).transpose()?)
     }

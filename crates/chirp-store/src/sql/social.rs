@@ -8,10 +8,10 @@ use sqlx::Row;
 use super::SqlStore;
 use super::db::{self, Sql};
 use super::rows::{self, account_columns, now_micros};
-use crate::{SocialStore, StoreError, StoreResult};
+use crate::{Missing, SocialStore, StoreError, StoreResult};
 
 fn state_of(s: &str) -> StoreResult<FollowState> {
-    FollowState::from_db(s).ok_or(StoreError::NotFound("follow state"))
+    FollowState::from_db(s).ok_or(StoreError::NotFound(Missing::FollowState))
 }
 
 /// Adds `delta` to both counters of an established edge.
@@ -98,7 +98,7 @@ impl SocialStore for SqlStore {
                 .bind(followee);
                 let row = db::read_optional(stats, &mut *tx, q)
                     .await?
-                    .ok_or(StoreError::NotFound("follow"))?;
+                    .ok_or(StoreError::NotFound(Missing::Follow))?;
                 state_of(&row.try_get::<String, _>("state")?)?
             }
         };

@@ -3,6 +3,7 @@
 use async_trait::async_trait;
 use chirp_core::model::{HashtagCount, Tweet};
 use chirp_core::page::{Page, Paged};
+use chirp_core::text::TweetText;
 use sqlx::AnyConnection;
 use sqlx::Row;
 
@@ -10,7 +11,7 @@ use super::SqlStore;
 use super::db::{self, Sql};
 use super::rows::{self, now_micros, tweet_select};
 use crate::stats::DbStats;
-use crate::{LandedLikes, NewTweet, StoreError, StoreResult, TweetFilter, TweetStore};
+use crate::{LandedLikes, Missing, NewTweet, StoreError, StoreResult, TweetFilter, TweetStore};
 
 /// Reads one tweet on `conn` (inside a transaction, so the writer sees its
 /// own changes).
@@ -18,7 +19,7 @@ async fn tweet_on(stats: &DbStats, conn: &mut AnyConnection, id: i64) -> StoreRe
     let q = sqlx::query(concat!(tweet_select!(), "WHERE t.id = $1")).bind(id);
     let row = db::read_optional(stats, conn, q)
         .await?
-        .ok_or(StoreError::NotFound("tweet"))?;
+        .ok_or(StoreError::NotFound(Missing::Tweet))?;
     Ok(rows::tweet(&row)?)
 }
 
@@ -103,10 +104,11 @@ impl TweetStore for SqlStore {
         let category_id: Option<i64> = match &new.category {
             None => None,
             Some(slug) => {
-                let q = sqlx::query("SELECT id FROM categories WHERE slug = $1").bind(slug.clone());
+                let q = sqlx::query("SELECT id FROM categories WHERE slug = $1")
+                    .bind(slug.as_str().to_owned());
                 let row = db::read_optional(stats, &mut *tx, q)
                     .await?
-                    .ok_or(StoreError::NotFound("category"))?;
+                    .ok_or(StoreError::NotFound(Missing::Category))?;
                 Some(row.try_get("id")?)
             }
         };
@@ -114,7 +116,7 @@ impl TweetStore for SqlStore {
             let q = sqlx::query("UPDATE tweets SET reply_count = reply_count + 1 WHERE id = $1")
                 .bind(parent);
             if db::write(stats, &mut *tx, q).await?.rows_affected() == 0 {
-                return Err(StoreError::NotFound("tweet to reply to"));
+                return Err(StoreError::NotFound(Missing::ReplyTarget));
             }
         }
         let q = sqlx::query(
@@ -122,14 +124,14 @@ impl TweetStore for SqlStore {
              VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
         )
         .bind(new.author_id)
-        .bind(new.text)
+        .bind(new.text.into_inner())
         .bind(new.hashtags.join(" "))
         .bind(new.reply_to)
         .bind(category_id)
         .bind(now_micros());
         let row = db::write_returning(stats, &mut *tx, q)
             .await?
-            .ok_or(StoreError::NotFound("tweet"))?;
+            .ok_or(StoreError::NotFound(Missing::Tweet))?;
         let id: i64 = row.try_get("id")?;
         insert_tags(stats, &mut tx, id, &new.hashtags).await?;
         let q = sqlx::query("UPDATE accounts SET tweets_count = tweets_count + 1 WHERE id = $1")
@@ -165,17 +167,22 @@ impl TweetStore for SqlStore {
             .collect::<Result<Vec<_>, _>>()?)
     }
 
-    async fn edit_tweet(&self, id: i64, text: &str, hashtags: &[String]) -> StoreResult<Tweet> {
+    async fn edit_tweet(
+        &self,
+        id: i64,
+        text: &TweetText,
+        hashtags: &[String],
+    ) -> StoreResult<Tweet> {
         let stats = &*self.stats;
         let mut tx = self.write.begin().await?;
         let q =
             sqlx::query("UPDATE tweets SET text = $1, hashtags = $2, edited_at = $3 WHERE id = $4")
-                .bind(text.to_owned())
+                .bind(text.as_str().to_owned())
                 .bind(hashtags.join(" "))
                 .bind(now_micros())
                 .bind(id);
         if db::write(stats, &mut *tx, q).await?.rows_affected() == 0 {
-            return Err(StoreError::NotFound("tweet"));
+            return Err(StoreError::NotFound(Missing::Tweet));
         }
         let q = sqlx::query("DELETE FROM tweet_hashtags WHERE tweet_id = $1").bind(id);
         db::write(stats, &mut *tx, q).await?;
@@ -192,7 +199,7 @@ impl TweetStore for SqlStore {
             sqlx::query("DELETE FROM tweets WHERE id = $1 RETURNING author_id, reply_to").bind(id);
         let row = db::write_returning(stats, &mut *tx, q)
             .await?
-            .ok_or(StoreError::NotFound("tweet"))?;
+            .ok_or(StoreError::NotFound(Missing::Tweet))?;
         let author: i64 = row.try_get("author_id")?;
         let parent: Option<i64> = row.try_get("reply_to")?;
         let q = sqlx::query("UPDATE accounts SET tweets_count = tweets_count - 1 WHERE id = $1")
@@ -211,7 +218,8 @@ impl TweetStore for SqlStore {
         let mut sql = Sql::new(concat!(tweet_select!(), "WHERE t.id < "));
         sql.bind(page.before_key());
         if let Some(author) = &filter.author {
-            sql.push(" AND a.username_lower = ").bind(author.clone());
+            sql.push(" AND a.username_lower = ")
+                .bind(author.lowercase());
         }
         if let Some(tag) = &filter.hashtag {
             sql.push(" AND t.id IN (SELECT tweet_id FROM tweet_hashtags WHERE tag = ")
@@ -219,7 +227,7 @@ impl TweetStore for SqlStore {
                 .push(")");
         }
         if let Some(slug) = &filter.category {
-            sql.push(" AND c.slug = ").bind(slug.clone());
+            sql.push(" AND c.slug = ").bind(slug.as_str().to_owned());
         }
         if let Some(text) = &filter.search {
             let (before, after) = self.dialect.search_condition();
