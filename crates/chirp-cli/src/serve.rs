@@ -22,7 +22,8 @@ use crate::config::{CacheArgs, ServeArgs, WebArgs};
 /// `chirp web`: the web site over an API reached by HTTP.
 pub async fn web(args: WebArgs) -> anyhow::Result<()> {
     let api = chirp_client::Client::over_http(&args.api)
-        .map_err(|e| anyhow::anyhow!("CHIRP_API {:?}: {e}", args.api))?;
+        .map_err(|e| anyhow::anyhow!("CHIRP_API {:?}: {e}", args.api))?
+        .with_timeout(args.site.api_timeout);
     let app = chirp_web::router(api, args.site.config(&args.net));
     let listener = TcpListener::bind(args.listen)
         .await
@@ -194,7 +195,7 @@ pub async fn serve(args: ServeArgs, shape: Shape) -> anyhow::Result<()> {
         // The web site reaches the API through the same router (and
         // response cache) an API client would, never through the store.
         let web = chirp_web::router(
-            chirp_client::Client::in_process(app.clone()),
+            chirp_client::Client::in_process(app.clone()).with_timeout(args.site.api_timeout),
             args.site.config(&args.net),
         );
         app = web.merge(app);

@@ -42,7 +42,9 @@ pub async fn run(args: ScriptArgs) -> anyhow::Result<()> {
             );
         }
     };
-    let api = Client::over_http(&args.api).map_err(|e| anyhow::anyhow!("--api: {e}"))?;
+    let api = Client::over_http(&args.api)
+        .map_err(|e| anyhow::anyhow!("--api: {e}"))?
+        .with_timeout(args.api_timeout);
     let started = Instant::now();
     let bar = ProgressBar::new(lines.len() as u64).with_style(
         ProgressStyle::with_template("{bar:30} {pos}/{len} {msg}")
