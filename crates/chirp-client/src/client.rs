@@ -3,6 +3,7 @@
 //! when the client speaks for one, and the API's answers decoded into
 //! types or a [`ClientError`].
 
+use std::fmt::Write as _;
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
@@ -154,7 +155,7 @@ impl Client {
             .clone()
             .oneshot(req)
             .await
-            .map_err(|e| ClientError::Transport(e.to_string()))?;
+            .map_err(|e| ClientError::Transport(with_causes(&*e)))?;
         let status = resp.status();
         let bytes = http_body_util::Limited::new(resp.into_body(), MAX_BODY)
             .collect()
@@ -202,6 +203,18 @@ impl Client {
         let (status, bytes) = self.send(method, path, token, Some(json)).await?;
         decode(status, &bytes)
     }
+}
+
+/// `e` and what caused it: hyper's own message ("client error (Connect)")
+/// says little without the `connection refused` beneath it.
+fn with_causes(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        let _ = write!(text, ": {c}");
+        cause = c.source();
+    }
+    text
 }
 
 fn decode<T: DeserializeOwned>(status: StatusCode, bytes: &[u8]) -> Result<T, ClientError> {
