@@ -12,9 +12,9 @@ use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chirp_app::AppError;
+/// The JSON error body, shared with chirp-client.
+pub use chirp_client::wire::{ErrorBody, ErrorDetail};
 use chirp_core::ValidationError;
-use serde::Serialize;
-use utoipa::ToSchema;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -61,23 +61,6 @@ pub enum ApiError {
     /// A bug or broken dependency (500); the cause is logged, not shown.
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
-}
-
-/// The JSON error body.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ErrorBody {
-    pub error: ErrorDetail,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ErrorDetail {
-    /// Stable machine-readable code, e.g. `not_found`, `validation_failed`.
-    pub code: &'static str,
-    /// What went wrong, for people.
-    pub message: String,
-    /// The request field at fault, for validation errors.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub field: Option<&'static str>,
 }
 
 impl ApiError {
@@ -135,9 +118,9 @@ impl IntoResponse for ApiError {
         };
         let body = ErrorBody {
             error: ErrorDetail {
-                code: self.code(),
+                code: self.code().to_owned(),
                 message,
-                field,
+                field: field.map(str::to_owned),
             },
         };
         let mut resp = (self.status(), Json(body)).into_response();

@@ -49,6 +49,12 @@ pub struct ScriptArgs {
     /// front of the scaled topology).
     #[arg(long, env = "CHIRP_API", default_value = "http://127.0.0.1:8080")]
     pub api: String,
+
+    /// How long one API call may take before the script stops with a
+    /// timeout.
+    #[arg(long = "api-timeout", env = "CHIRP_API_TIMEOUT", default_value = "10s",
+          value_parser = parse_duration)]
+    pub api_timeout: Duration,
 }
 
 /// How a server treats connections and who it believes about the client's
@@ -128,6 +134,12 @@ pub struct SiteArgs {
         default_value = "off"
     )]
     pub secure_cookies: Switch,
+
+    /// How long the web site waits for the API's answer to one call
+    /// before it shows a "try again" page (504).
+    #[arg(long = "api-timeout", env = "CHIRP_API_TIMEOUT", default_value = "10s",
+          value_parser = parse_duration)]
+    pub api_timeout: Duration,
 }
 
 impl SiteArgs {

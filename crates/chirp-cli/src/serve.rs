@@ -20,8 +20,9 @@ use crate::config::{CacheArgs, ServeArgs, WebArgs};
 
 /// `chirp web`: the web site over an API reached by HTTP.
 pub async fn web(args: WebArgs) -> anyhow::Result<()> {
-    let api = chirp_web::ApiClient::over_http(&args.api)
-        .map_err(|e| anyhow::anyhow!("CHIRP_API {:?}: {e}", args.api))?;
+    let api = chirp_client::Client::over_http(&args.api)
+        .map_err(|e| anyhow::anyhow!("CHIRP_API {:?}: {e}", args.api))?
+        .with_timeout(args.site.api_timeout);
     let app = chirp_web::router(api, args.site.config(&args.net));
     let listener = TcpListener::bind(args.listen)
         .await
@@ -197,7 +198,7 @@ pub async fn serve(args: ServeArgs, shape: Shape) -> anyhow::Result<()> {
         // The web site reaches the API through the same router (and
         // response cache) an API client would, never through the store.
         let web = chirp_web::router(
-            chirp_web::ApiClient::in_process(router.clone()),
+            chirp_client::Client::in_process(router.clone()).with_timeout(args.site.api_timeout),
             args.site.config(&args.net),
         );
         router = web.merge(router);

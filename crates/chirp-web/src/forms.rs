@@ -6,10 +6,13 @@ use axum::Form;
 use axum::extract::Path;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{AppendHeaders, IntoResponse, Redirect, Response};
+use chirp_client::ClientError;
+use chirp_client::wire::{
+    EditTweetBody, LoginBody, NewAccountBody, NewCategoryBody, NewTweetBody, ProfilePatch,
+};
 use serde::Deserialize;
 
 use crate::WebState;
-use crate::client::ClientError;
 use crate::pages::accounts::{LoginPage, SignupPage, render_settings};
 use crate::pages::timelines::{CategoryFields, render_categories, render_category, render_home};
 use crate::pages::tweets::{render_edit, render_tweet};
@@ -43,7 +46,12 @@ pub async fn compose(
     Form(f): Form<ComposeForm>,
 ) -> Response {
     let category = Some(f.category.as_str()).filter(|c| valid_slug(c));
-    match state.api.post_tweet(&token, &f.text, None, category).await {
+    let tweet = NewTweetBody {
+        text: f.text.clone(),
+        reply_to: None,
+        category: category.map(str::to_owned),
+    };
+    match state.api.post_tweet(&token, &tweet).await {
         Ok(_) => match category {
             Some(slug) => Redirect::to(&format!("/c/{slug}")).into_response(),
             None => Redirect::to("/").into_response(),
@@ -64,7 +72,12 @@ pub async fn reply(
     TweetId(id): TweetId,
     Form(f): Form<TextForm>,
 ) -> Response {
-    match state.api.post_tweet(&token, &f.text, Some(id), None).await {
+    let tweet = NewTweetBody {
+        text: f.text.clone(),
+        reply_to: Some(id),
+        category: None,
+    };
+    match state.api.post_tweet(&token, &tweet).await {
         Ok(_) => Redirect::to(&format!("/tweets/{id}")).into_response(),
         Err(e) => render_tweet(&state, v, id, Some(e), f.text).await,
     }
@@ -79,7 +92,10 @@ pub async fn edit(
     TweetId(id): TweetId,
     Form(f): Form<TextForm>,
 ) -> Response {
-    match state.api.edit_tweet(&token, id, &f.text).await {
+    let edit = EditTweetBody {
+        text: f.text.clone(),
+    };
+    match state.api.edit_tweet(&token, id, &edit).await {
         Ok(_) => Redirect::to(&format!("/tweets/{id}")).into_response(),
         Err(e) => render_edit(v, id, Some(e), f.text),
     }
@@ -120,15 +136,8 @@ pub async fn like(
     let liked = state.api.like(id).await;
     if wants_json {
         return match liked {
-            Ok(count) => axum::Json(serde_json::json!({
-                "tweet_id": count.tweet_id,
-                "like_count": count.like_count,
-            }))
-            .into_response(),
-            Err(e) => {
-                let body = serde_json::json!({"error": {"message": e.to_string()}});
-                (e.status(), axum::Json(body)).into_response()
-            }
+            Ok(count) => axum::Json(count).into_response(),
+            Err(e) => (e.status(), axum::Json(e.to_body())).into_response(),
         };
     }
     if let Err(e) = liked {
@@ -160,9 +169,20 @@ pub struct SignupForm {
 /// `POST /signup`: creates the account and logs it in.
 pub async fn signup(state: WebState, v: Visitor, Form(f): Form<SignupForm>) -> Response {
     let display = Some(f.display_name.trim()).filter(|d| !d.is_empty());
-    let created = state.api.sign_up(&f.username, &f.password, display).await;
+    let account = NewAccountBody {
+        username: f.username.clone(),
+        password: f.password.clone(),
+        display_name: display.map(str::to_owned),
+        bio: None,
+    };
+    let created = state.api.sign_up(&account).await;
     let result = match created {
-        Ok(_) => state.api.log_in(&f.username, &f.password).await,
+        Ok(_) => {
+            state
+                .api
+                .log_in(&login_body(&f.username, &f.password))
+                .await
+        }
         Err(e) => Err(e),
     };
     match result {
@@ -192,9 +212,20 @@ pub struct LoginForm {
 /// `POST /login`: a new API session, kept in the session cookie; then back
 /// to the page that asked for it.
 pub async fn login(state: WebState, v: Visitor, Form(f): Form<LoginForm>) -> Response {
-    match state.api.log_in(&f.username, &f.password).await {
+    match state
+        .api
+        .log_in(&login_body(&f.username, &f.password))
+        .await
+    {
         Ok(session) => logged_in(&state, &session.token, &f.next),
         Err(e) => login_failed(v, e, f.username, f.next),
+    }
+}
+
+fn login_body(username: &str, password: &str) -> LoginBody {
+    LoginBody {
+        username: username.to_owned(),
+        password: password.to_owned(),
     }
 }
 
@@ -268,7 +299,7 @@ pub async fn follow(
         return pages::not_found(v.chrome);
     }
     let done = match f.action.as_str() {
-        "follow" => state.api.follow(&token, &username).await,
+        "follow" => state.api.follow(&token, &username).await.map(|_| ()),
         "unfollow" => state.api.unfollow(&token, &username).await,
         _ => {
             let e = ClientError::Api {
@@ -302,11 +333,11 @@ pub async fn settings(
     }: SignedIn,
     Form(f): Form<SettingsForm>,
 ) -> Response {
-    match state
-        .api
-        .update_profile(&token, &f.display_name, &f.bio)
-        .await
-    {
+    let patch = ProfilePatch {
+        display_name: Some(f.display_name.clone()),
+        bio: Some(f.bio.clone()),
+    };
+    match state.api.update_profile(&token, &patch).await {
         Ok(_) => Redirect::to("/settings?saved=1").into_response(),
         Err(e) => render_settings(v, Some(e), f.display_name, f.bio, false),
     }
@@ -320,12 +351,12 @@ pub async fn create_category(
     }: SignedIn,
     Form(f): Form<CategoryFields>,
 ) -> Response {
-    let slug = f.slug.trim().to_owned();
-    match state
-        .api
-        .create_category(&token, &slug, f.name.trim(), f.description.trim())
-        .await
-    {
+    let category = NewCategoryBody {
+        slug: f.slug.trim().to_owned(),
+        name: f.name.trim().to_owned(),
+        description: Some(f.description.trim().to_owned()),
+    };
+    match state.api.create_category(&token, &category).await {
         Ok(c) => Redirect::to(&format!("/c/{}", c.slug)).into_response(),
         Err(e) => render_categories(&state, v, Some(e), f).await,
     }

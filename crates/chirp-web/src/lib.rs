@@ -1,10 +1,11 @@
 //! The chirp web site: server-rendered HTML over the chirp API.
 //!
 //! Layout:
-//! * [`client`]: [`ApiClient`], the site's only way to data. It speaks the
-//!   public HTTP API through a `tower::Service` — the API router itself in
-//!   the embedded process, a hyper client in the scaled topology — so the
-//!   site can never depend on the store directly.
+//! * The site's only way to data is a [`chirp_client::Client`], the typed
+//!   client of the public HTTP API: the API router called in-process in
+//!   the embedded process, a hyper client in the scaled topology. So the
+//!   site can never depend on the store directly, and what a browser sees
+//!   is exactly what an API client sees.
 //! * [`pages`]: the pages people read (askama templates in `templates/`,
 //!   auto-escaped, so user text is never raw HTML), one module per area.
 //! * [`forms`]: the POST handlers behind the forms; redirect on success,
@@ -22,7 +23,6 @@
 //! with [`chirp_api::embeddable_router`], which has no fallback of its own
 //! (unknown `/api/...` paths get the API's JSON 404 from a catch-all route).
 
-pub mod client;
 pub mod forms;
 pub mod pages;
 pub mod security;
@@ -38,8 +38,7 @@ use axum::http::request::Parts;
 use axum::middleware::{from_fn, from_fn_with_state};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
-
-pub use client::{ApiClient, ClientError};
+use chirp_client::Client;
 
 /// The site's one stylesheet, compiled in so the binary is self-contained.
 const STYLESHEET: &str = include_str!("../static/chirp.css");
@@ -64,7 +63,7 @@ pub struct WebConfig {
 #[derive(Debug, Clone)]
 pub struct SharedState {
     /// The API, on nobody's behalf.
-    api: ApiClient,
+    api: Client,
     config: Arc<WebConfig>,
 }
 
@@ -72,7 +71,7 @@ pub struct SharedState {
 #[derive(Debug, Clone)]
 pub struct WebState {
     /// The API, called on behalf of this request's browser.
-    pub api: ApiClient,
+    pub api: Client,
     pub config: Arc<WebConfig>,
 }
 
@@ -96,7 +95,7 @@ impl FromRequestParts<SharedState> for WebState {
 }
 
 /// The web site's routes, reaching data only through `api`.
-pub fn router(api: ApiClient, config: WebConfig) -> Router {
+pub fn router(api: Client, config: WebConfig) -> Router {
     let config = Arc::new(config);
     let state = SharedState {
         api,

@@ -5,11 +5,12 @@ use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use chirp_app::Viewer;
 use chirp_app::accounts::Registration;
+use chirp_client::wire::NewAccountBody;
 use chirp_core::model::{Account, Tweet};
 use chirp_core::page::Paged;
 use chirp_core::text::{Bio, DisplayName, Password, Username, parse_query};
 use serde::Deserialize;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -24,18 +25,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(create_account, list_accounts))
         .routes(routes!(show_account))
         .routes(routes!(account_tweets))
-}
-
-/// Sign-up form.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NewAccountBody {
-    /// 3–30 of A-Z, a-z, 0-9 and `_`; unique regardless of case.
-    pub username: String,
-    /// 8–128 characters; the commonest passwords are refused.
-    pub password: String,
-    pub display_name: Option<String>,
-    pub bio: Option<String>,
 }
 
 /// Registers an account.

@@ -3,11 +3,10 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use chirp_app::categories::NewCategory;
+use chirp_client::wire::NewCategoryBody;
 use chirp_core::model::Category;
 use chirp_core::page::Paged;
 use chirp_core::text::{CategoryName, CategorySlug, parse_description};
-use serde::Deserialize;
-use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -21,17 +20,6 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_categories, create_category))
         .routes(routes!(show_category))
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NewCategoryBody {
-    /// 1–40 of a-z, 0-9 and `-`; the category's address is `/c/{slug}`.
-    pub slug: String,
-    /// 1–50 characters.
-    pub name: String,
-    /// Up to 280 characters.
-    pub description: Option<String>,
 }
 
 /// All categories, newest first.

@@ -2,10 +2,9 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use chirp_core::model::{Account, FollowState};
+use chirp_client::wire::{FollowBody, FollowStatus};
+use chirp_core::model::Account;
 use chirp_core::page::Paged;
-use serde::Serialize;
-use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -20,19 +19,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(follow_status, follow, unfollow))
         .routes(routes!(followers))
         .routes(routes!(following))
-}
-
-/// Where a follow stands after the request.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct FollowBody {
-    pub state: FollowState,
-}
-
-/// Where the logged-in account's follow of this one stands; `state` is
-/// null when it does not follow it. Lets a page show Follow or Unfollow.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct FollowStatus {
-    pub state: Option<FollowState>,
 }
 
 /// Whether you follow an account (or have asked to).

@@ -2,8 +2,7 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use serde::Serialize;
-use utoipa::ToSchema;
+use chirp_client::wire::Health;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -38,17 +37,13 @@ async fn metrics(State(state): State<AppState>) -> impl axum::response::IntoResp
     )
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Health {
-    /// `ok`, or `unavailable` when a dependency is down.
-    pub status: &'static str,
-}
-
 /// The process is up.
 #[utoipa::path(get, path = "/healthz", tag = "operations",
     responses((status = 200, body = Health)))]
 async fn healthz() -> Json<Health> {
-    Json(Health { status: "ok" })
+    Json(Health {
+        status: "ok".into(),
+    })
 }
 
 /// The process can serve: the database answers.
@@ -56,13 +51,18 @@ async fn healthz() -> Json<Health> {
     responses((status = 200, body = Health), (status = 503, body = Health)))]
 async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
     match state.app.ping().await {
-        Ok(()) => (StatusCode::OK, Json(Health { status: "ok" })),
+        Ok(()) => (
+            StatusCode::OK,
+            Json(Health {
+                status: "ok".into(),
+            }),
+        ),
         Err(e) => {
             tracing::warn!(error = %e, "readiness check failed");
             (
                 StatusCode::SERVICE_UNAVAILABLE,
                 Json(Health {
-                    status: "unavailable",
+                    status: "unavailable".into(),
                 }),
             )
         }

@@ -2,8 +2,7 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use chirp_client::wire::LikeBody;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -14,13 +13,6 @@ use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(like))
-}
-
-/// The like was accepted; `like_count` is the count as this instance sees it.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct LikeBody {
-    pub tweet_id: i64,
-    pub like_count: i64,
 }
 
 /// Adds one like to a tweet. No login needed and no limit per person: the

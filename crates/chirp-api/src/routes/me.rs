@@ -2,10 +2,9 @@
 
 use axum::extract::State;
 use chirp_app::accounts::ProfileChange;
+use chirp_client::wire::ProfilePatch;
 use chirp_core::model::Account;
 use chirp_core::text::{Bio, DisplayName};
-use serde::Deserialize;
-use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -16,16 +15,6 @@ use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(show_me, update_me))
-}
-
-/// Profile changes; absent fields stay as they are.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ProfilePatch {
-    /// Up to 50 characters; empty shows the username instead.
-    pub display_name: Option<String>,
-    /// Up to 160 characters.
-    pub bio: Option<String>,
 }
 
 /// The logged-in account.

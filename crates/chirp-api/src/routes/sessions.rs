@@ -5,10 +5,8 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use chirp_app::AppError;
 use chirp_app::sessions::Session;
-use chirp_core::model::Account;
+use chirp_client::wire::{LoginBody, SessionBody};
 use chirp_core::text::Username;
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -21,20 +19,6 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(login))
         .routes(routes!(logout))
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct LoginBody {
-    pub username: String,
-    pub password: String,
-}
-
-/// A new session: send `token` as `Authorization: Bearer TOKEN`.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct SessionBody {
-    pub token: String,
-    pub account: Account,
 }
 
 /// Logs in: a fresh token for every login.

@@ -5,12 +5,13 @@ use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use chirp_app::tweets::NewPost;
 use chirp_app::{TweetFilter, Viewer};
+use chirp_client::wire::{EditTweetBody, NewTweetBody};
 use chirp_core::hashtags::parse_tag;
 use chirp_core::model::Tweet;
 use chirp_core::page::Paged;
 use chirp_core::text::{CategorySlug, TweetText, Username, parse_query};
 use serde::Deserialize;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -25,17 +26,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(create_tweet, list_tweets))
         .routes(routes!(show_tweet, edit_tweet, delete_tweet))
         .routes(routes!(list_replies))
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NewTweetBody {
-    /// 1–280 characters.
-    pub text: String,
-    /// Id of the tweet this one answers.
-    pub reply_to: Option<i64>,
-    /// Slug of an existing category.
-    pub category: Option<String>,
 }
 
 /// Posts a tweet (or a reply, with `reply_to`).
@@ -133,13 +123,6 @@ async fn list_tweets(
     responses((status = 200, body = Tweet), (status = 404, body = ErrorBody)))]
 async fn show_tweet(State(state): State<AppState>, TweetId(id): TweetId) -> ApiResult<Json<Tweet>> {
     Ok(Json(state.app.tweet(Viewer::Anonymous, id).await?))
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct EditTweetBody {
-    /// The new text, 1–280 characters.
-    pub text: String,
 }
 
 /// Edits a tweet's text (author only); sets `edited_at`.

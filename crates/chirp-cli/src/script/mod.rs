@@ -1,7 +1,8 @@
 //! `chirp script FILE`: runs a file of commands against a running chirp
 //! through its public API — handy for demos and for seeding a site. The
-//! language is in [`parse`]; [`Runner`] carries it out with the web site's
-//! own API client, so a script does exactly what people can do.
+//! language is in [`parse`]; [`Runner`] carries it out with the typed API
+//! client the web site uses too, so a script does exactly what people can
+//! do.
 
 pub mod parse;
 
@@ -9,7 +10,10 @@ use std::collections::HashMap;
 use std::time::Instant;
 
 use anyhow::{Context, bail};
-use chirp_web::{ApiClient, ClientError};
+use chirp_client::wire::{
+    EditTweetBody, LoginBody, NewAccountBody, NewCategoryBody, NewTweetBody, ProfilePatch,
+};
+use chirp_client::{Client, ClientError};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::config::ScriptArgs;
@@ -38,7 +42,9 @@ pub async fn run(args: ScriptArgs) -> anyhow::Result<()> {
             );
         }
     };
-    let api = ApiClient::over_http(&args.api).map_err(|e| anyhow::anyhow!("--api: {e}"))?;
+    let api = Client::over_http(&args.api)
+        .map_err(|e| anyhow::anyhow!("--api: {e}"))?
+        .with_timeout(args.api_timeout);
     let started = Instant::now();
     let bar = ProgressBar::new(lines.len() as u64).with_style(
         ProgressStyle::with_template("{bar:30} {pos}/{len} {msg}")
@@ -98,7 +104,7 @@ impl std::fmt::Display for Tally {
 
 /// Carries out script steps, remembering sessions and tweet labels.
 pub struct Runner {
-    api: ApiClient,
+    api: Client,
     password: String,
     /// Session token of each account the script has logged in.
     sessions: HashMap<String, String>,
@@ -108,7 +114,7 @@ pub struct Runner {
 }
 
 impl Runner {
-    pub fn new(api: ApiClient) -> Self {
+    pub fn new(api: Client) -> Self {
         Self {
             api,
             password: DEFAULT_PASSWORD.to_owned(),
@@ -137,10 +143,12 @@ impl Runner {
                 description,
             } => {
                 let token = self.session(user)?;
-                let made = self
-                    .api
-                    .create_category(&token, slug, name, description.as_deref().unwrap_or(""))
-                    .await;
+                let category = NewCategoryBody {
+                    slug: slug.clone(),
+                    name: name.clone(),
+                    description: Some(description.clone().unwrap_or_default()),
+                };
+                let made = self.api.create_category(&token, &category).await;
                 match made {
                     Ok(_) => self.tally.categories += 1,
                     // Already there (a script run twice): fine.
@@ -155,9 +163,14 @@ impl Runner {
                 category,
             } => {
                 let token = self.session(user)?;
+                let tweet = NewTweetBody {
+                    text: text.clone(),
+                    reply_to: None,
+                    category: category.clone(),
+                };
                 let tweet = self
                     .api
-                    .post_tweet(&token, text, None, category.as_deref())
+                    .post_tweet(&token, &tweet)
                     .await
                     .context("posting")?;
                 self.remember(label, tweet.id);
@@ -169,10 +182,14 @@ impl Runner {
                 label,
             } => {
                 let token = self.session(user)?;
-                let parent = self.tweet(to)?;
+                let reply = NewTweetBody {
+                    text: text.clone(),
+                    reply_to: Some(self.tweet(to)?),
+                    category: None,
+                };
                 let tweet = self
                     .api
-                    .post_tweet(&token, text, Some(parent), None)
+                    .post_tweet(&token, &reply)
                     .await
                     .context("replying")?;
                 self.remember(label, tweet.id);
@@ -180,8 +197,9 @@ impl Runner {
             Step::Edit { user, tweet, text } => {
                 let token = self.session(user)?;
                 let id = self.tweet(tweet)?;
+                let edit = EditTweetBody { text: text.clone() };
                 self.api
-                    .edit_tweet(&token, id, text)
+                    .edit_tweet(&token, id, &edit)
                     .await
                     .with_context(|| format!("editing {tweet}"))?;
                 self.tally.edits += 1;
@@ -198,7 +216,7 @@ impl Runner {
             Step::Follow { user, other } | Step::Unfollow { user, other } => {
                 let token = self.session(user)?;
                 let done = if matches!(line.step, Step::Follow { .. }) {
-                    self.api.follow(&token, other).await
+                    self.api.follow(&token, other).await.map(|_| ())
                 } else {
                     self.api.unfollow(&token, other).await
                 };
@@ -227,24 +245,36 @@ impl Runner {
         display_name: Option<&str>,
         bio: Option<&str>,
     ) -> anyhow::Result<()> {
-        let made = self.api.sign_up(name, &self.password, display_name).await;
+        let account = NewAccountBody {
+            username: name.to_owned(),
+            password: self.password.clone(),
+            display_name: display_name.map(str::to_owned),
+            bio: None,
+        };
+        let made = self.api.sign_up(&account).await;
         let fresh = match made {
             Ok(_) => true,
             Err(e) if e.status().as_u16() == 409 => false,
             Err(e) => return Err(e).with_context(|| format!("making the account {name}")),
         };
+        let login = LoginBody {
+            username: name.to_owned(),
+            password: self.password.clone(),
+        };
         let session = self
             .api
-            .log_in(name, &self.password)
+            .log_in(&login)
             .await
             .map_err(|e| explain_login(name, fresh, e))?;
         let wants_profile = bio.is_some() || (!fresh && display_name.is_some());
         if wants_profile {
             let me = session.account;
-            let display = display_name.unwrap_or(&me.display_name);
-            let bio = bio.unwrap_or(&me.bio);
+            let patch = ProfilePatch {
+                display_name: Some(display_name.unwrap_or(&me.display_name).to_owned()),
+                bio: Some(bio.unwrap_or(&me.bio).to_owned()),
+            };
             self.api
-                .update_profile(&session.token, display, bio)
+                .update_profile(&session.token, &patch)
                 .await
                 .with_context(|| format!("setting {name}'s profile"))?;
         }

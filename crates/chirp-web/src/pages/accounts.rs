@@ -6,11 +6,11 @@ use askama_web::WebTemplate;
 use axum::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use chirp_client::{ClientError, FollowList};
 use chirp_core::model::{Account, FollowState, Tweet};
 
 use super::{Chrome, ListQuery, SignedIn, Visitor, error_page, not_found, older, valid_username};
 use crate::WebState;
-use crate::client::{ClientError, FollowList};
 /// The templates match on pieces of tweet text.
 use crate::text::{Piece, RichText};
 

@@ -13,9 +13,9 @@ use axum::extract::FromRequestParts;
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
+use chirp_client::ClientError;
 use chirp_core::model::{Account, Tweet};
 
-use crate::client::ClientError;
 use crate::security::CsrfToken;
 use crate::{SharedState, WebState};
 
@@ -146,7 +146,7 @@ impl FromRequestParts<SharedState> for SignedIn {
             // back to afterwards.
             _ => {
                 let back = (parts.method == axum::http::Method::GET)
-                    .then(|| crate::client::query("next", &visitor.chrome.path).ok())
+                    .then(|| query("next", &visitor.chrome.path))
                     .flatten();
                 let to = back.map_or_else(|| "/login".to_owned(), |q| format!("/login?{q}"));
                 Err(Redirect::to(&to).into_response())
@@ -183,8 +183,12 @@ pub struct ListQuery {
 /// The address of the page after `page`, at `base`.
 pub(crate) fn older<T>(base: &str, page: &chirp_core::page::Paged<T>) -> Option<String> {
     let cursor = page.next_cursor.as_deref()?;
-    let query = crate::client::query("cursor", cursor).ok()?;
-    Some(format!("{base}?{query}"))
+    Some(format!("{base}?{}", query("cursor", cursor)?))
+}
+
+/// `name=value`, URL-encoded, for the site's own addresses.
+pub(crate) fn query(name: &str, value: &str) -> Option<String> {
+    serde_urlencoded::to_string([(name, value)]).ok()
 }
 
 #[derive(Template, WebTemplate)]

@@ -51,7 +51,7 @@ pub async fn search(state: WebState, v: Visitor, Query(query): Query<SearchQuery
     };
     let hashtags = async {
         match &tag {
-            Some(prefix) => state.api.hashtags(prefix).await.map(|p| p.items),
+            Some(prefix) => state.api.hashtags(prefix, 10).await.map(|p| p.items),
             None => Ok(Vec::new()),
         }
     };
@@ -62,7 +62,7 @@ pub async fn search(state: WebState, v: Visitor, Query(query): Query<SearchQuery
     }
     let (tweets, accounts, hashtags) = tokio::join!(
         state.api.search_tweets(&q, query.cursor.as_deref()),
-        state.api.search_accounts(&q, None),
+        state.api.accounts(Some(&q), None),
         hashtags,
     );
     match (tweets, accounts, hashtags) {

@@ -6,12 +6,12 @@ use askama_web::WebTemplate;
 use axum::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use chirp_client::ClientError;
 use chirp_core::model::{Category, Tweet};
 use chirp_core::page::Paged;
 
 use super::{Chrome, ListQuery, Visitor, error_page, not_found, older, valid_slug};
 use crate::WebState;
-use crate::client::ClientError;
 /// The templates match on pieces of tweet text.
 use crate::text::{Piece, RichText};
 

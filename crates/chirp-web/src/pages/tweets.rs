@@ -5,11 +5,11 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use chirp_client::ClientError;
 use chirp_core::model::Tweet;
 
 use super::{Chrome, SignedIn, TweetId, Visitor, error_page};
 use crate::WebState;
-use crate::client::ClientError;
 /// The templates match on pieces of tweet text.
 use crate::text::{Piece, RichText};
 
@@ -51,7 +51,7 @@ pub async fn render_tweet(
         // Shown in answer to POST .../reply: buttons on it come back here.
         v.chrome.path = format!("/tweets/{id}");
     }
-    let (tweet, replies) = tokio::join!(state.api.tweet(id), state.api.replies(id));
+    let (tweet, replies) = tokio::join!(state.api.tweet(id), state.api.replies(id, None));
     let (tweet, replies) = match (tweet, replies) {
         (Ok(t), Ok(r)) => (t, r.items),
         (Err(e), _) | (_, Err(e)) => return error_page(v.chrome, &e),
@@ -96,7 +96,13 @@ async fn own_tweet(state: &WebState, v: &Visitor, id: i64) -> Result<Tweet, Resp
         .await
         .map_err(|e| error_page(v.chrome.clone(), &e))?;
     if !v.chrome.owns(&tweet) {
-        let e = ClientError::forbidden("only its author can change a chirp");
+        // Refused here, as the API would refuse it.
+        let e = ClientError::Api {
+            status: StatusCode::FORBIDDEN,
+            code: "forbidden".into(),
+            message: "only its author can change a chirp".into(),
+            field: None,
+        };
         return Err(error_page(v.chrome.clone(), &e));
     }
     Ok(tweet)

@@ -9,9 +9,10 @@ use chirp_api::{ApiConfig, AppState};
 use chirp_app::Metrics;
 use chirp_app::likes::batcher::BatcherConfig;
 use chirp_app::likes::{Likes, LikesConfig};
+use chirp_client::Client;
 use chirp_store::sql::PoolConfig;
 use chirp_store::{SqlStore, Store};
-use chirp_web::{ApiClient, WebConfig};
+use chirp_web::WebConfig;
 use reqwest::header::{HeaderMap, LOCATION, SET_COOKIE};
 use serde_json::Value;
 
@@ -92,7 +93,7 @@ pub async fn spawn() -> TestSite {
 pub async fn spawn_with(config: WebConfig) -> TestSite {
     let dir = tempfile::tempdir().expect("temp dir");
     let api = api_app(&dir, true).await;
-    let web = chirp_web::router(ApiClient::in_process(api.clone()), config);
+    let web = chirp_web::router(Client::in_process(api.clone()), config);
     let base = serve(web.merge(api)).await;
     TestSite { base, _dir: dir }
 }
@@ -102,7 +103,7 @@ pub async fn spawn_with(config: WebConfig) -> TestSite {
 pub async fn spawn_over_http() -> (TestSite, String) {
     let dir = tempfile::tempdir().expect("temp dir");
     let api_base = serve(api_app(&dir, false).await).await;
-    let client = ApiClient::over_http(&api_base).expect("API address");
+    let client = Client::over_http(&api_base).expect("API address");
     let base = serve(chirp_web::router(client, WebConfig::default())).await;
     (TestSite { base, _dir: dir }, api_base)
 }
@@ -110,7 +111,7 @@ pub async fn spawn_over_http() -> (TestSite, String) {
 /// The site over an API that does not answer (nothing listens on port 9).
 pub async fn spawn_with_dead_api() -> TestSite {
     let dir = tempfile::tempdir().expect("temp dir");
-    let client = ApiClient::over_http("http://127.0.0.1:9").expect("API address");
+    let client = Client::over_http("http://127.0.0.1:9").expect("API address");
     let base = serve(chirp_web::router(client, WebConfig::default())).await;
     TestSite { base, _dir: dir }
 }

@@ -4,7 +4,8 @@
 
 use std::sync::{Arc, Mutex};
 
-use chirp_web::{ApiClient, WebConfig};
+use chirp_client::Client;
+use chirp_web::WebConfig;
 
 use crate::helpers::{Browser, api_get, form_token, newest_tweet_id, serve, spawn, spawn_with};
 
@@ -268,7 +269,7 @@ async fn the_api_is_told_the_browsers_address() {
     // on loopback, which the site trusts as a proxy by default.
     let (api, seen) = recording_api();
     let base = serve(chirp_web::router(
-        ApiClient::in_process(api),
+        Client::in_process(api),
         WebConfig::default(),
     ))
     .await;
@@ -285,14 +286,14 @@ async fn the_api_is_told_the_browsers_address() {
         trusted_proxies: chirp_http::TrustedProxies::none(),
         ..WebConfig::default()
     };
-    let base = serve(chirp_web::router(ApiClient::in_process(api), config)).await;
+    let base = serve(chirp_web::router(Client::in_process(api), config)).await;
     view_public(&base, Some("203.0.113.7")).await;
     assert_eq!(*seen.lock().expect("log"), ["peer 127.0.0.1"]);
 
     // Over HTTP: in X-Forwarded-For, replacing what the browser sent.
     let (api, seen) = recording_api();
     let api_base = serve(api).await;
-    let client = ApiClient::over_http(&api_base).expect("API address");
+    let client = Client::over_http(&api_base).expect("API address");
     let base = serve(chirp_web::router(client, WebConfig::default())).await;
     view_public(&base, Some("6.6.6.6, 203.0.113.7")).await;
     assert_eq!(*seen.lock().expect("log"), ["xff 203.0.113.7"]);

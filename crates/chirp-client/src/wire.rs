@@ -1,0 +1,175 @@
+//! The request and response bodies of the API that are not domain models
+//! (those are in [`crate::model`]).
+//!
+//! The API's handlers read and write these very types, so a client cannot
+//! drift from the server: a field renamed here is renamed on both sides.
+//! Their doc comments become the descriptions in the OpenAPI document.
+//! Request bodies refuse unknown fields (a typo is an error, not a
+//! silently ignored value); absent optional fields are left out of the
+//! JSON rather than sent as `null`.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::model::{Account, FollowState};
+
+/// Sign-up form.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewAccountBody {
+    /// 3–30 of A-Z, a-z, 0-9 and `_`; unique regardless of case.
+    pub username: String,
+    /// 8–128 characters; the commonest passwords are refused.
+    pub password: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bio: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginBody {
+    pub username: String,
+    pub password: String,
+}
+
+/// A new session: send `token` as `Authorization: Bearer TOKEN`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct SessionBody {
+    pub token: String,
+    pub account: Account,
+}
+
+/// Profile changes; absent fields stay as they are.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProfilePatch {
+    /// Up to 50 characters; empty shows the username instead.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+    /// Up to 160 characters.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bio: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewTweetBody {
+    /// 1–280 characters.
+    pub text: String,
+    /// Id of the tweet this one answers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reply_to: Option<i64>,
+    /// Slug of an existing category.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub category: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EditTweetBody {
+    /// The new text, 1–280 characters.
+    pub text: String,
+}
+
+/// Where a follow stands after the request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct FollowBody {
+    pub state: FollowState,
+}
+
+/// Where the logged-in account's follow of this one stands; `state` is
+/// null when it does not follow it. Lets a page show Follow or Unfollow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct FollowStatus {
+    pub state: Option<FollowState>,
+}
+
+/// The like was accepted; `like_count` is the count as this instance sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct LikeBody {
+    pub tweet_id: i64,
+    pub like_count: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewCategoryBody {
+    /// 1–40 of a-z, 0-9 and `-`; the category's address is `/c/{slug}`.
+    pub slug: String,
+    /// 1–50 characters.
+    pub name: String,
+    /// Up to 280 characters.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Health {
+    /// `ok`, or `unavailable` when a dependency is down.
+    pub status: String,
+}
+
+/// The JSON error body.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ErrorDetail {
+    /// Stable machine-readable code, e.g. `not_found`, `validation_failed`.
+    pub code: String,
+    /// What went wrong, for people.
+    pub message: String,
+    /// The request field at fault, for validation errors.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn absent_optional_fields_are_left_out_not_sent_as_null() {
+        let body = NewTweetBody {
+            text: "hi".into(),
+            reply_to: None,
+            category: None,
+        };
+        assert_eq!(serde_json::to_value(&body).unwrap(), json!({"text": "hi"}));
+        let patch = ProfilePatch {
+            bio: Some("b".into()),
+            ..ProfilePatch::default()
+        };
+        assert_eq!(serde_json::to_value(&patch).unwrap(), json!({"bio": "b"}));
+    }
+
+    #[test]
+    fn request_bodies_refuse_unknown_fields() {
+        let typo = json!({"username": "ann", "password": "secret", "pasword": "x"});
+        assert!(serde_json::from_value::<LoginBody>(typo).is_err());
+        let typo = json!({"text": "hi", "replyto": 1});
+        assert!(serde_json::from_value::<NewTweetBody>(typo).is_err());
+    }
+
+    #[test]
+    fn an_error_body_reads_with_or_without_a_field() {
+        let plain: ErrorBody =
+            serde_json::from_value(json!({"error": {"code": "not_found", "message": "m"}}))
+                .unwrap();
+        assert_eq!(plain.error.field, None);
+        let detail = ErrorDetail {
+            code: "validation_failed".into(),
+            message: "text is too long".into(),
+            field: Some("text".into()),
+        };
+        let back: ErrorDetail =
+            serde_json::from_value(serde_json::to_value(&detail).unwrap()).unwrap();
+        assert_eq!(back, detail);
+    }
+}
