@@ -175,7 +175,75 @@ pub struct CacheArgs {
     pub net: NetArgs,
 }
 
+/// An instance's name: a safe file-name component, since it names the
+/// instance's files in the data folder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InstanceName(String);
+
+impl InstanceName {
+    /// The name of an instance not given one: right when each instance has
+    /// a data folder of its own, as the files are told apart by folder.
+    pub const DEFAULT: &'static str = "default";
+
+    /// Longest name accepted.
+    const MAX_LEN: usize = 64;
+
+    /// Accepts ASCII letters, digits, `.`, `_` and `-`, not starting with
+    /// `.` or `-` (no hidden files, `..` or flag look-alikes), 1 to 64 long.
+    pub fn parse(s: &str) -> Result<Self, String> {
+        let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-');
+        if s.is_empty() || s.len() > Self::MAX_LEN {
+            return Err(format!(
+                "an instance name is 1 to {} characters long",
+                Self::MAX_LEN
+            ));
+        }
+        if !s.chars().all(allowed) || s.starts_with(['.', '-']) {
+            return Err(
+                "an instance name names files: use ASCII letters, digits, `.`, `_` and `-` \
+                 (not first), e.g. api-1"
+                    .into(),
+            );
+        }
+        Ok(Self(s.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 impl ServeArgs {
+    /// The instance's name in its file names: the one given, or
+    /// [`InstanceName::DEFAULT`]. Never the port, so a restart on another
+    /// port finds the same files.
+    pub fn instance_name(&self) -> &str {
+        self.instance
+            .as_ref()
+            .map_or(InstanceName::DEFAULT, InstanceName::as_str)
+    }
+
+    /// The like journal: the one given, or `DATA_DIR/likes-NAME.journal`.
+    pub fn journal_path(&self) -> PathBuf {
+        self.likes.journal.clone().unwrap_or_else(|| {
+            self.data_dir
+                .join(format!("likes-{}.journal", self.instance_name()))
+        })
+    }
+
+    /// Where the request log's segments go: `DATA_DIR/requests-NAME.log.N`.
+    pub fn request_log_path(&self) -> PathBuf {
+        self.data_dir
+            .join(format!("requests-{}.log", self.instance_name()))
+    }
+
+    /// The file whose lock says "this instance is running": one process per
+    /// data folder and name, since two would write the same journal.
+    pub fn lock_path(&self) -> PathBuf {
+        self.data_dir
+            .join(format!("instance-{}.lock", self.instance_name()))
+    }
+
     /// The database to use: the one given, or an SQLite file in the data
     /// folder, so `--data-dir` alone moves everything an instance keeps.
     pub fn database_url(&self) -> String {
@@ -230,9 +298,15 @@ pub struct ServeArgs {
           value_parser = clap::value_parser!(u64).range(4096..))]
     pub request_log_bytes: u64,
 
-    /// Name of this instance in /logs (default: host:port).
-    #[arg(long, env = "CHIRP_INSTANCE")]
-    pub instance: Option<String>,
+    /// This instance's name. It names the instance's files in the data
+    /// folder (`likes-NAME.journal`, `requests-NAME.log`), so an instance
+    /// restarted with the same data folder and name replays the likes it
+    /// acknowledged, whatever port it listens on now; it is also the name
+    /// in /logs. Letters, digits, `.`, `_` and `-` (not first), at most 64.
+    /// Two instances may share a data folder only under different names.
+    /// [default: `default` for the files, host:port in /logs]
+    #[arg(long, env = "CHIRP_INSTANCE", value_parser = InstanceName::parse)]
+    pub instance: Option<InstanceName>,
 
     /// Rate limits: `on`, or `off` for benchmarks and test suites. For now
     /// this throttles password guessing: after 10 failed log-ins for a
@@ -326,7 +400,8 @@ pub struct LikeArgs {
           value_parser = clap::value_parser!(u64).range(1..))]
     pub max_backlog: u64,
 
-    /// The like journal (default: DATA_DIR/likes-PORT.journal). One per instance.
+    /// The like journal (default: DATA_DIR/likes-INSTANCE.journal, INSTANCE
+    /// being CHIRP_INSTANCE or `default`). One per instance.
     #[arg(long = "likes-journal", env = "CHIRP_LIKES_JOURNAL")]
     pub journal: Option<PathBuf>,
 
@@ -440,6 +515,59 @@ mod tests {
         );
         let pg = "postgres://chirp@db:5432/chirp";
         assert_eq!(serve_args(&["--database-url", pg]).database_url(), pg);
+    }
+
+    #[test]
+    fn an_instance_files_are_named_by_instance_not_by_port() {
+        let a = serve_args(&["--data-dir", "/srv/chirp", "--listen", "127.0.0.1:0"]);
+        let b = serve_args(&["--data-dir", "/srv/chirp", "--listen", "127.0.0.1:9000"]);
+        assert_eq!(a.journal_path(), b.journal_path());
+        assert_eq!(
+            a.journal_path(),
+            PathBuf::from("/srv/chirp/likes-default.journal")
+        );
+        assert_eq!(a.request_log_path(), b.request_log_path());
+        assert_eq!(
+            a.lock_path(),
+            PathBuf::from("/srv/chirp/instance-default.lock")
+        );
+
+        let named = serve_args(&["--data-dir", "/srv/chirp", "--instance", "api-2"]);
+        assert_eq!(
+            named.journal_path(),
+            PathBuf::from("/srv/chirp/likes-api-2.journal")
+        );
+        assert_eq!(
+            named.request_log_path(),
+            PathBuf::from("/srv/chirp/requests-api-2.log")
+        );
+        let given = serve_args(&["--instance", "api-2", "--likes-journal", "/j/likes"]);
+        assert_eq!(given.journal_path(), PathBuf::from("/j/likes"));
+    }
+
+    #[test]
+    fn instance_names_are_safe_file_name_parts() {
+        for good in ["default", "api-1", "api_2", "eu.west.3", "A9"] {
+            assert_eq!(InstanceName::parse(good).map(|n| n.0), Ok(good.to_owned()));
+        }
+        let too_long = "x".repeat(65);
+        for bad in [
+            "",
+            ".",
+            "..",
+            ".hidden",
+            "-x",
+            "a/b",
+            "../up",
+            "a b",
+            "host:8080",
+            "é",
+            &too_long,
+        ] {
+            assert!(InstanceName::parse(bad).is_err(), "{bad:?} was accepted");
+        }
+        let err = Cli::try_parse_from(["chirp", "serve", "--instance", "../etc"]);
+        assert!(err.is_err_and(|e| e.to_string().contains("an instance name names files")));
     }
 
     #[test]

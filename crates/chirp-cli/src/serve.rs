@@ -120,8 +120,59 @@ fn create_data_dir(dir: &std::path::Path) -> anyhow::Result<()> {
     })
 }
 
+/// Locks `DATA_DIR/instance-NAME.lock` for as long as the returned file
+/// lives: two processes with one data folder and one name would append to
+/// one journal and truncate each other's request log, so the second one
+/// stops at start.
+fn lock_instance(args: &ServeArgs) -> anyhow::Result<std::fs::File> {
+    let path = args.lock_path();
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .with_context(|| format!("cannot open the instance lock {}", path.display()))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => anyhow::bail!(
+            "another chirp instance named {:?} is running on the data folder {}: give each \
+             instance its own CHIRP_DATA_DIR, or its own CHIRP_INSTANCE",
+            args.instance_name(),
+            args.data_dir.display()
+        ),
+        Err(std::fs::TryLockError::Error(e)) => {
+            Err(e).with_context(|| format!("cannot lock {}", path.display()))
+        }
+    }
+}
+
+/// Journals used to be named after the port (`likes-PORT.journal`). An
+/// instance upgraded in place, on the port it had, takes its old journal
+/// over, so the likes it acknowledged before the upgrade are replayed.
+fn adopt_port_named_journal(
+    data_dir: &std::path::Path,
+    port: u16,
+    journal: &std::path::Path,
+) -> anyhow::Result<()> {
+    let old = data_dir.join(format!("likes-{port}.journal"));
+    if journal.exists() || !old.exists() {
+        return Ok(());
+    }
+    std::fs::rename(&old, journal).with_context(|| {
+        format!(
+            "cannot rename the like journal {} to {}",
+            old.display(),
+            journal.display()
+        )
+    })?;
+    tracing::warn!(from = %old.display(), to = %journal.display(), "took over the port-named like journal");
+    Ok(())
+}
+
 pub async fn serve(args: ServeArgs, shape: Shape) -> anyhow::Result<()> {
     create_data_dir(&args.data_dir)?;
+    // Held until the process exits (the OS lets go of it even on SIGKILL).
+    let _lock = lock_instance(&args)?;
     let pool = PoolConfig {
         max_connections: args.db_max_connections,
         acquire_timeout: args.db_timeout,
@@ -133,12 +184,11 @@ pub async fn serve(args: ServeArgs, shape: Shape) -> anyhow::Result<()> {
     let port = args.listen.port();
     let metrics = Metrics::new();
     let likes_config = if args.likes.batching.on() {
-        let journal = args
-            .likes
-            .journal
-            .clone()
-            .unwrap_or_else(|| args.data_dir.join(format!("likes-{port}.journal")));
-        tracing::info!(journal = %journal.display(), "like batcher on");
+        let journal = args.journal_path();
+        if args.likes.journal.is_none() {
+            adopt_port_named_journal(&args.data_dir, port, &journal)?;
+        }
+        tracing::info!(instance = args.instance_name(), journal = %journal.display(), "like batcher on");
         LikesConfig::Batched(BatcherConfig {
             max_pending: args.likes.max_pending,
             max_age: args.likes.max_age,
@@ -155,11 +205,14 @@ pub async fn serve(args: ServeArgs, shape: Shape) -> anyhow::Result<()> {
     let likes = Likes::start(likes_config, store.clone(), metrics.clone())
         .await
         .context("starting the like batcher (CHIRP_LIKES_JOURNAL)")?;
-    let instance = args.instance.clone().unwrap_or_else(|| {
-        let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "localhost".into());
-        format!("{host}:{port}")
-    });
-    let log_path = args.data_dir.join(format!("requests-{port}.log"));
+    let instance = match &args.instance {
+        Some(name) => name.as_str().to_owned(),
+        None => {
+            let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "localhost".into());
+            format!("{host}:{port}")
+        }
+    };
+    let log_path = args.request_log_path();
     let requests = RequestLog::with_limit(&log_path, instance, args.request_log_bytes)
         .with_context(|| format!("cannot create the request log {}", log_path.display()))?;
     let app = App::new(
@@ -230,6 +283,27 @@ pub async fn serve(args: ServeArgs, shape: Shape) -> anyhow::Result<()> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_port_named_journal_is_taken_over_once() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (old, new) = (
+            dir.path().join("likes-8080.journal"),
+            dir.path().join("likes-default.journal"),
+        );
+        std::fs::write(&old, b"old").expect("write");
+        super::adopt_port_named_journal(dir.path(), 8080, &new).expect("adopt");
+        assert!(!old.exists());
+        assert_eq!(std::fs::read(&new).expect("read"), b"old");
+
+        // Another port's journal, or one when the named journal exists, is left alone.
+        let other = dir.path().join("likes-9090.journal");
+        std::fs::write(&other, b"other").expect("write");
+        super::adopt_port_named_journal(dir.path(), 9090, &new).expect("adopt");
+        super::adopt_port_named_journal(dir.path(), 7070, &new).expect("adopt");
+        assert_eq!(std::fs::read(&new).expect("read"), b"old");
+        assert!(other.exists());
+    }
+
     #[test]
     fn cache_namespaces_name_the_database_without_credentials() {
         assert_eq!(

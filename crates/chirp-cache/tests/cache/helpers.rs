@@ -42,10 +42,6 @@ impl UpstreamLog {
         calls.get(method_and_path).copied().unwrap_or(0)
     }
 
-    pub fn total(&self) -> usize {
-        self.total.load(Ordering::SeqCst)
-    }
-
     pub fn connections(&self) -> usize {
         self.peers.lock().expect("peers lock").len()
     }

@@ -1,7 +1,9 @@
 //! No acknowledged like is lost (SPEC §1.3), tested on the real `chirp`
 //! binary: stopped with SIGTERM in the middle of a like storm, and killed
-//! with SIGKILL then restarted on the same data directory. On SQLite and
-//! on PostgreSQL; the database is read directly, not through the API.
+//! with SIGKILL then restarted on the same data directory (on the same
+//! port, and on another one: the journal belongs to the instance, not to
+//! the port). On SQLite and on PostgreSQL; the database is read directly,
+//! not through the API.
 
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
@@ -154,6 +156,133 @@ async fn sigkill_mid_storm_then_restart_loses_nothing(backend: Backend) {
     );
 }
 
+/// Flags that keep every like pending while the process lives: nothing is
+/// old or numerous enough to be flushed.
+const HOLD: [&str; 4] = ["--likes-max-age", "1h", "--likes-max-pending", "1000000"];
+
+/// Likes `tweets[k]` `k + 1` times, each answered 202; returns the counts.
+async fn like_each(base: &str, tweets: &[i64]) -> Vec<i64> {
+    let client = reqwest::Client::new();
+    let mut counts = Vec::new();
+    for (k, id) in tweets.iter().enumerate() {
+        for _ in 0..=k {
+            let resp = client
+                .post(format!("{base}/api/tweets/{id}/likes"))
+                .send()
+                .await
+                .expect("like");
+            assert_eq!(resp.status().as_u16(), 202, "like tweet {id}");
+        }
+        counts.push(k as i64 + 1);
+    }
+    counts
+}
+
+/// Each tweet's like count as this instance serves it.
+async fn served_counts(base: &str, ids: &[i64]) -> Vec<i64> {
+    let client = reqwest::Client::new();
+    let mut counts = Vec::new();
+    for id in ids {
+        let tweet: Value = client
+            .get(format!("{base}/api/tweets/{id}"))
+            .send()
+            .await
+            .expect("read a tweet")
+            .json()
+            .await
+            .expect("tweet body");
+        counts.push(tweet["like_count"].as_i64().expect("like_count"));
+    }
+    counts
+}
+
+/// The database's like counts of `ids`, in that order.
+async fn db_counts(url: &str, ids: &[i64]) -> Vec<i64> {
+    let rows = db_like_counts(url).await;
+    ids.iter()
+        .map(|id| {
+            let row = rows.iter().find(|r| r.0 == *id);
+            row.unwrap_or_else(|| panic!("tweet {id} is not in the database"))
+                .1
+        })
+        .collect()
+}
+
+/// The journal is the instance's, not the port's: likes acknowledged by an
+/// instance killed before it flushed anything are replayed when it comes
+/// back on the same data folder but another port, and counted once.
+async fn sigkill_then_restart_on_another_port_replays_once(backend: Backend) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = fresh_database(backend, dir.path()).await;
+    let mut server = Server::start_with(&url, dir.path(), free_port(), &HOLD).await;
+    let ids = tweets(&server.base).await;
+    let ids = &ids[..4];
+    let acked = like_each(&server.base, ids).await;
+    server.crash();
+    drop(server);
+    assert_eq!(
+        db_counts(&url, ids).await,
+        [0; 4],
+        "nothing may be flushed before the crash, or this proves nothing"
+    );
+
+    // Back on a new port: the likes are replayed (held, not yet flushed).
+    let mut server = Server::start_with(&url, dir.path(), free_port(), &HOLD).await;
+    assert_eq!(
+        served_counts(&server.base, ids).await,
+        acked,
+        "counts served after the restart on a new port:\n{}",
+        server.log()
+    );
+    server.terminate();
+    let status = server.wait_exit(Duration::from_secs(60)).await;
+    assert!(
+        status.success(),
+        "after SIGTERM: {status}\n{}",
+        server.log()
+    );
+    drop(server);
+    assert_eq!(db_counts(&url, ids).await, acked, "written at SIGTERM");
+
+    // A third start, on a third port, finds nothing left to replay.
+    let mut server = Server::start(&url, dir.path(), free_port()).await;
+    assert_eq!(served_counts(&server.base, ids).await, acked);
+    server.terminate();
+    let status = server.wait_exit(Duration::from_secs(60)).await;
+    assert!(
+        status.success(),
+        "after SIGTERM: {status}\n{}",
+        server.log()
+    );
+    assert_eq!(db_counts(&url, ids).await, acked, "counted once");
+}
+
+/// Two processes on one data folder under one name would write one journal:
+/// the second stops at start, saying why.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_instance_with_the_same_name_and_data_folder_is_refused() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = fresh_database(Backend::Sqlite, dir.path()).await;
+    let first = Server::start(&url, dir.path(), free_port()).await;
+    let mut second = Server::spawn(&url, dir.path(), free_port(), &[]);
+    let status = second.wait_exit(Duration::from_secs(60)).await;
+    assert!(
+        !status.success(),
+        "a second instance ran:\n{}",
+        second.log()
+    );
+    assert!(
+        second
+            .log()
+            .contains("another chirp instance named \"default\" is running"),
+        "{}",
+        second.log()
+    );
+    // Under another name it may share the folder.
+    let third = Server::start_with(&url, dir.path(), free_port(), &["--instance", "b"]).await;
+    drop((first, third));
+}
+
 /// Reads every tweet's like count over the API until two reads in a row
 /// agree (a read during a flush may fall short for a moment) and each is
 /// within what was acknowledged and sent.
@@ -206,6 +335,11 @@ mod sqlite {
     async fn sigkill_mid_storm_then_restart() {
         sigkill_mid_storm_then_restart_loses_nothing(Backend::Sqlite).await;
     }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sigkill_then_restart_on_another_port() {
+        sigkill_then_restart_on_another_port_replays_once(Backend::Sqlite).await;
+    }
 }
 
 mod postgres {
@@ -219,5 +353,10 @@ mod postgres {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn sigkill_mid_storm_then_restart() {
         sigkill_mid_storm_then_restart_loses_nothing(Backend::Postgres).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sigkill_then_restart_on_another_port() {
+        sigkill_then_restart_on_another_port_replays_once(Backend::Postgres).await;
     }
 }

@@ -54,6 +54,24 @@ impl Server {
     /// Starts `chirp serve` on `port` over `database_url`, with its files
     /// (like journal, request log) in `data_dir`, and waits until it is ready.
     pub async fn start(database_url: &str, data_dir: &Path, port: u16) -> Self {
+        Self::start_with(database_url, data_dir, port, &[]).await
+    }
+
+    /// [`Server::start`] with more flags for `chirp serve`.
+    pub async fn start_with(
+        database_url: &str,
+        data_dir: &Path,
+        port: u16,
+        flags: &[&str],
+    ) -> Self {
+        let mut server = Self::spawn(database_url, data_dir, port, flags);
+        server.wait_ready().await;
+        server
+    }
+
+    /// Starts `chirp serve` like [`Server::start_with`], without waiting
+    /// for it to be ready (or to fail).
+    pub fn spawn(database_url: &str, data_dir: &Path, port: u16, flags: &[&str]) -> Self {
         let log = data_dir.join("server.log");
         let out = File::options()
             .create(true)
@@ -75,19 +93,18 @@ impl Server {
             .arg(database_url)
             .arg("--data-dir")
             .arg(data_dir)
+            .args(flags)
             .env("RUST_LOG", "warn")
             .stdin(Stdio::null())
             .stdout(out.try_clone().expect("log handle"))
             .stderr(out)
             .spawn()
             .expect("start chirp");
-        let mut server = Self {
+        Self {
             child,
             base: format!("http://127.0.0.1:{port}"),
             log,
-        };
-        server.wait_ready().await;
-        server
+        }
     }
 
     /// What the server wrote to stdout and stderr.

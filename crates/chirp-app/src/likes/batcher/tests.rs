@@ -60,6 +60,11 @@ impl FakeSink {
     fn batches(&self) -> usize {
         self.calls.lock().expect("lock").len()
     }
+
+    /// Every batch offered, in order.
+    fn calls(&self) -> Vec<Vec<(i64, i64)>> {
+        self.calls.lock().expect("lock").clone()
+    }
 }
 
 fn config(dir: &tempfile::TempDir) -> BatcherConfig {
@@ -100,6 +105,104 @@ async fn ten_likes_wait_and_the_eleventh_flushes_them_all() {
     assert_eq!(sink.batches(), 1);
     assert_eq!(sink.totals(), BTreeMap::from([(7, 11)]));
     assert_eq!(b.held(7), 0);
+}
+
+/// The timing half of the HTTP test `like_batching::the_eleventh_like_flushes`:
+/// ten likes stay pending however long they wait short of the maximum age;
+/// the eleventh sends that tweet's likes alone; the count starts again from
+/// there; and a tweet under the threshold waits for its own age.
+#[tokio::test(start_paused = true)]
+async fn under_the_threshold_likes_wait_for_their_age_and_only_the_due_tweet_goes() {
+    let dir = tempfile::tempdir().expect("dir");
+    let sink = Arc::new(FakeSink::default());
+    let metrics = Metrics::new();
+    let b = Batcher::start(
+        config(&dir),
+        sink.clone(),
+        metrics.clone(),
+        Box::new(|_| {}),
+    )
+    .await
+    .expect("start");
+    for _ in 0..10 {
+        b.like(7).await.expect("like");
+    }
+    for _ in 0..3 {
+        b.like(8).await.expect("like");
+    }
+    tokio::time::advance(Duration::from_secs(59)).await;
+    settle().await;
+    assert_eq!(sink.batches(), 0, "10 likes must wait, even for 59 s");
+    assert_eq!((b.held(7), b.held(8)), (10, 3));
+    assert_eq!(metrics.likes_pending.get(), 13);
+    assert_eq!(metrics.like_flushes.get(), 0);
+
+    b.like(7).await.expect("the eleventh");
+    settle().await;
+    assert_eq!(
+        sink.calls(),
+        [vec![(7, 11)]],
+        "only the tweet over the threshold"
+    );
+    assert_eq!((b.held(7), b.held(8)), (0, 3));
+    assert_eq!(metrics.like_flushes.get(), 1);
+    assert_eq!(metrics.likes_pending.get(), 3);
+
+    // The count starts again from there: ten more wait, the eleventh goes.
+    for _ in 0..10 {
+        b.like(7).await.expect("like");
+    }
+    tokio::time::advance(Duration::from_millis(900)).await;
+    settle().await;
+    assert_eq!(sink.batches(), 1, "ten new likes must wait");
+    assert_eq!(b.held(7), 10);
+    b.like(7).await.expect("the eleventh again");
+    settle().await;
+    assert_eq!(sink.calls(), [vec![(7, 11)], vec![(7, 11)]]);
+
+    // Tweet 8 (3 likes, first at 0 s) goes when that like is 60 s old.
+    tokio::time::advance(Duration::from_millis(100)).await;
+    settle().await;
+    assert_eq!(sink.calls()[2..], [vec![(8, 3)]]);
+    assert_eq!(sink.totals(), BTreeMap::from([(7, 22), (8, 3)]));
+    assert_eq!(metrics.likes_pending.get(), 0);
+}
+
+/// The timing half of the HTTP test `like_batching::old_likes_are_flushed_after_max_age`:
+/// a tweet's likes go when its oldest pending like reaches the maximum age,
+/// not a moment before, and later likes do not put that off.
+#[tokio::test(start_paused = true)]
+async fn a_tweet_is_flushed_when_its_oldest_like_reaches_max_age() {
+    let dir = tempfile::tempdir().expect("dir");
+    let sink = Arc::new(FakeSink::default());
+    let b = start(config(&dir), &sink).await;
+    b.like(1).await.expect("like");
+    tokio::time::advance(Duration::from_secs(30)).await;
+    b.like(1).await.expect("like");
+    b.like(2).await.expect("like");
+    tokio::time::advance(Duration::from_millis(29_900)).await;
+    settle().await;
+    assert_eq!(
+        sink.batches(),
+        0,
+        "flushed before the oldest like was 60 s old"
+    );
+    assert_eq!(b.held(1), 2);
+    tokio::time::advance(Duration::from_millis(200)).await;
+    settle().await;
+    assert_eq!(
+        sink.calls(),
+        [vec![(1, 2)]],
+        "tweet 1 at 60 s, with its later like; tweet 2 is only 30 s old"
+    );
+    assert_eq!(b.held(2), 1);
+    tokio::time::advance(Duration::from_millis(29_800)).await;
+    settle().await;
+    assert_eq!(sink.batches(), 1, "tweet 2 flushed before 60 s");
+    tokio::time::advance(Duration::from_millis(200)).await;
+    settle().await;
+    assert_eq!(sink.calls()[1..], [vec![(2, 1)]]);
+    assert_eq!(b.held(2), 0);
 }
 
 #[tokio::test(start_paused = true)]
