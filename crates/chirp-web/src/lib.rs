@@ -26,73 +26,25 @@
 pub mod forms;
 pub mod pages;
 pub mod security;
+pub mod state;
 pub mod text;
 
-use std::convert::Infallible;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::FromRequestParts;
 use axum::http::header;
-use axum::http::request::Parts;
 use axum::middleware::{from_fn, from_fn_with_state};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use chirp_client::Client;
+
+pub use state::{SharedState, WebConfig, WebState};
 
 /// The site's one stylesheet, compiled in so the binary is self-contained.
 const STYLESHEET: &str = include_str!("../static/chirp.css");
 /// The site's one script: likes in place and the character counter. Every
 /// page works without it.
 const SCRIPT: &str = include_str!("../static/chirp.js");
-
-/// Settings of the web site.
-#[derive(Debug, Clone, Default)]
-pub struct WebConfig {
-    /// Mark cookies `Secure` (send only over HTTPS). Off by default so the
-    /// embedded process works on plain-HTTP localhost.
-    pub secure_cookies: bool,
-    /// Peers whose `X-Forwarded-For` and `X-Forwarded-Proto`/`-Host` are
-    /// believed (nginx in front); the browser's address found through them
-    /// is passed on to the API.
-    pub trusted_proxies: chirp_http::TrustedProxies,
-}
-
-/// What the router holds, shared by every request. Handlers do not take
-/// it (there is no `State<WebState>` to take): they extract [`WebState`].
-#[derive(Debug, Clone)]
-pub struct SharedState {
-    /// The API, on nobody's behalf.
-    api: Client,
-    config: Arc<WebConfig>,
-}
-
-/// What every handler gets, made per request.
-#[derive(Debug, Clone)]
-pub struct WebState {
-    /// The API, called on behalf of this request's browser.
-    pub api: Client,
-    pub config: Arc<WebConfig>,
-}
-
-impl FromRequestParts<SharedState> for WebState {
-    type Rejection = Infallible;
-
-    /// The browser is the peer, or who our trusted proxies say it is; an
-    /// in-process request (no peer) is made on nobody's behalf.
-    async fn from_request_parts(
-        parts: &mut Parts,
-        shared: &SharedState,
-    ) -> Result<Self, Infallible> {
-        let browser = chirp_http::serve::peer(&parts.extensions).map(|peer| {
-            chirp_http::client_addr(peer.ip(), &parts.headers, &shared.config.trusted_proxies)
-        });
-        Ok(Self {
-            api: shared.api.for_client(browser),
-            config: Arc::clone(&shared.config),
-        })
-    }
-}
 
 /// The web site's routes, reaching data only through `api`.
 pub fn router(api: Client, config: WebConfig) -> Router {

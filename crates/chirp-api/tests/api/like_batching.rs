@@ -9,7 +9,7 @@
 //! too many or too early shows. Timing itself (nothing flushed a moment
 //! before the age, ten likes waiting for 59 s, the age counted from the
 //! oldest like) is tested on paused time beside the batcher, in
-//! `chirp-api/src/likes/batcher/tests.rs`.
+//! `chirp-app/src/likes/batcher/tests.rs`.
 
 use std::time::{Duration, Instant};
 

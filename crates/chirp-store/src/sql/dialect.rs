@@ -2,7 +2,34 @@
 
 use sqlx::migrate::Migrator;
 
-use super::ConnectError;
+/// Why the store could not start; each says what to fix.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    #[error(
+        "CHIRP_DATABASE_URL {0:?} is not a database URL: use sqlite://PATH or postgres://USER@HOST:PORT/DB"
+    )]
+    BadUrl(String),
+    #[error("cannot create the data directory {path}")]
+    DataDir {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(
+        "cannot connect to the database at {url} (is it running, and is CHIRP_DATABASE_URL right?)"
+    )]
+    Unreachable {
+        url: String,
+        #[source]
+        source: sqlx::Error,
+    },
+    #[error("cannot migrate the database at {url}")]
+    Migrate {
+        url: String,
+        #[source]
+        source: sqlx::migrate::MigrateError,
+    },
+}
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");

@@ -21,7 +21,7 @@ use std::time::Duration;
 use sqlx::any::AnyPoolOptions;
 use sqlx::{AnyPool, Executor};
 
-pub use dialect::Dialect;
+pub use dialect::{ConnectError, Dialect};
 
 use crate::stats::DbStats;
 
@@ -53,35 +53,6 @@ impl Default for PoolConfig {
             acquire_timeout: Duration::from_secs(5),
         }
     }
-}
-
-/// Why the store could not start; each says what to fix.
-#[derive(Debug, thiserror::Error)]
-pub enum ConnectError {
-    #[error(
-        "CHIRP_DATABASE_URL {0:?} is not a database URL: use sqlite://PATH or postgres://USER@HOST:PORT/DB"
-    )]
-    BadUrl(String),
-    #[error("cannot create the data directory {path}")]
-    DataDir {
-        path: String,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error(
-        "cannot connect to the database at {url} (is it running, and is CHIRP_DATABASE_URL right?)"
-    )]
-    Unreachable {
-        url: String,
-        #[source]
-        source: sqlx::Error,
-    },
-    #[error("cannot migrate the database at {url}")]
-    Migrate {
-        url: String,
-        #[source]
-        source: sqlx::migrate::MigrateError,
-    },
 }
 
 impl SqlStore {

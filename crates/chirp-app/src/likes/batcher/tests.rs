@@ -116,14 +116,9 @@ async fn under_the_threshold_likes_wait_for_their_age_and_only_the_due_tweet_goe
     let dir = tempfile::tempdir().expect("dir");
     let sink = Arc::new(FakeSink::default());
     let metrics = Metrics::new();
-    let b = Batcher::start(
-        config(&dir),
-        sink.clone(),
-        metrics.clone(),
-        Box::new(|_| {}),
-    )
-    .await
-    .expect("start");
+    let b = Batcher::start(config(&dir), sink.clone(), metrics.clone())
+        .await
+        .expect("start");
     for _ in 0..10 {
         b.like(7).await.expect("like");
     }
