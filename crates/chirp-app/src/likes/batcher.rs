@@ -346,6 +346,33 @@ impl Batcher {
         pending + flying
     }
 
+    /// The count to answer a like of `tweet` with, at once, given the
+    /// count the known-tweets cache holds (`seen`); `None` when only
+    /// [`Batcher::counts`] can tell (it waits). While a batch of the tweet
+    /// is being applied, `seen` may or may not include it, but the floor an
+    /// earlier batch left cannot: the floor plus the batch in flight plus
+    /// what is pending is every like this instance has taken in on top of
+    /// what the database held at that landing. This keeps the likes of a
+    /// hot tweet, which is nearly always in flight during a storm, from
+    /// waiting for each apply.
+    pub fn count_now(&self, tweet: i64, seen: i64) -> Option<i64> {
+        let s = self.shared.lock();
+        let pending = s.pending.get(&tweet).map_or(0, |p| p.count);
+        let floor = s.floors.get(tweet);
+        match s.in_flight.as_ref().filter(|f| f.has(tweet)) {
+            None => Some(floor.map_or(seen, |f| f.max(seen)) + pending),
+            Some(flight) => {
+                let flying: i64 = flight
+                    .likes
+                    .iter()
+                    .filter(|(t, _)| *t == tweet)
+                    .map(|(_, n)| n)
+                    .sum();
+                floor.map(|f| f + flying + pending)
+            }
+        }
+    }
+
     /// The like counts to serve for tweets a read found, given as
     /// `(tweet, like count the database showed)`: each raised to its
     /// floor, plus the likes pending here.

@@ -12,8 +12,10 @@
 //! batcher keeps as that tweet's *floor*. A count served is the database's
 //! (as a read saw it, or as the known-tweets cache holds it) raised to the
 //! floor, plus what is still pending here; while a batch of the tweet is
-//! being applied, the answer waits for it to land, because the read may or
-//! may not include it. Counts only grow, so taking the larger of two
+//! being applied, a read waits for it to land, because the read may or
+//! may not include it (the answer to a like need not: the floor an earlier
+//! batch left plus the batch in flight is exact, see
+//! [`batcher::Batcher::count_now`]). Counts only grow, so taking the larger of two
 //! counts is always right, and nothing needs a retry or a version check.
 
 pub mod batcher;
@@ -107,6 +109,9 @@ impl Likes {
             }
         };
         batcher.like(tweet).await?;
+        if let Some(count) = batcher.count_now(tweet, seen) {
+            return Ok(count);
+        }
         let counts = batcher.counts(&[(tweet, seen)]).await;
         Ok(counts.first().copied().unwrap_or(seen))
     }

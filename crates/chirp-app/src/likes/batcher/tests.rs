@@ -422,3 +422,36 @@ async fn a_batch_stuck_in_the_database_is_left_out_never_counted_twice() {
     tokio::time::sleep(READ_PATIENCE * 2).await;
     assert_eq!(counted.await.expect("task"), vec![12]);
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_like_during_an_apply_is_answered_from_the_floor_without_waiting() {
+    let dir = tempfile::tempdir().expect("dir");
+    let sink = Arc::new(FakeSink {
+        gate: Some(Semaphore::new(0)),
+        ..FakeSink::default()
+    });
+    let b = start(config(&dir), &sink).await;
+    // The first batch of tweet 1 is stuck in the database: no floor yet,
+    // so only a read of the database (and a wait) can tell.
+    for _ in 0..11 {
+        b.like(1).await.expect("like");
+    }
+    settle().await;
+    assert_eq!(b.held(1), 11);
+    assert_eq!(b.count_now(1, 0), None);
+    // It lands (floor 11); the next batch is stuck, and however the rest
+    // splits between in flight and pending, the answer is the floor plus
+    // the 12 held, whatever the cache says the database held.
+    sink.gate.as_ref().expect("gate").add_permits(1);
+    settle().await;
+    assert_eq!(sink.totals().get(&1), Some(&11));
+    for _ in 0..12 {
+        b.like(1).await.expect("like");
+    }
+    settle().await;
+    assert_eq!(b.held(1), 12);
+    assert_eq!(b.count_now(1, 0), Some(23));
+    assert_eq!(b.count_now(1, 22), Some(23));
+    // Not in flight: the larger of cache and floor, plus pending.
+    assert_eq!(b.count_now(3, 4), Some(4));
+}
