@@ -116,6 +116,14 @@ impl InFlight {
     fn has(&self, tweet: i64) -> bool {
         self.likes.binary_search_by_key(&tweet, |(t, _)| *t).is_ok()
     }
+
+    /// The batch's likes of `tweet` (one entry per tweet, sorted: found
+    /// by binary search, since a storm asks this under the lock per like).
+    fn likes_of(&self, tweet: i64) -> i64 {
+        self.likes
+            .binary_search_by_key(&tweet, |(t, _)| *t)
+            .map_or(0, |i| self.likes[i].1)
+    }
 }
 
 /// How long a floor is kept at least, unless [`FLOORS_MAX`] tweets landed
@@ -336,14 +344,7 @@ impl Batcher {
     pub fn held(&self, tweet: i64) -> i64 {
         let s = self.shared.lock();
         let pending = s.pending.get(&tweet).map_or(0, |p| p.count);
-        let flying = s.in_flight.as_ref().map_or(0, |f| {
-            f.likes
-                .iter()
-                .filter(|(t, _)| *t == tweet)
-                .map(|(_, n)| n)
-                .sum()
-        });
-        pending + flying
+        pending + s.in_flight.as_ref().map_or(0, |f| f.likes_of(tweet))
     }
 
     /// The count to answer a like of `tweet` with, at once, given the
@@ -361,15 +362,7 @@ impl Batcher {
         let floor = s.floors.get(tweet);
         match s.in_flight.as_ref().filter(|f| f.has(tweet)) {
             None => Some(floor.map_or(seen, |f| f.max(seen)) + pending),
-            Some(flight) => {
-                let flying: i64 = flight
-                    .likes
-                    .iter()
-                    .filter(|(t, _)| *t == tweet)
-                    .map(|(_, n)| n)
-                    .sum();
-                floor.map(|f| f + flying + pending)
-            }
+            Some(flight) => floor.map(|f| f + flight.likes_of(tweet) + pending),
         }
     }
 
