@@ -7,10 +7,6 @@ use axum::http::header::AUTHORIZATION;
 
 use crate::ApiError;
 
-/// Name of the cookie the web site keeps the session token in (over
-/// plain HTTP; `__Host-chirp_session` when its cookies are Secure).
-pub const SESSION_COOKIE: &str = chirp_http::cookies::SESSION_COOKIE;
-
 /// The session token a request carries: `Authorization: Bearer TOKEN`, or
 /// else the web session cookie. A malformed Authorization header is a 401.
 pub fn request_token(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
