@@ -10,7 +10,8 @@
 //!
 //! * like counts: every tweet a read returns carries the likes this
 //!   instance still holds in its batcher ([`likes`], SPEC §1.3);
-//! * who may see what: every read takes a [`Viewer`];
+//! * who may see what: every read takes a [`Viewer`] (today every tweet is
+//!   public to every viewer; the rule for protected accounts goes here);
 //! * events: every write is announced on the [`events::EventBus`] after it
 //!   is stored.
 //!
