@@ -372,7 +372,7 @@ impl Batcher {
     ///
     /// A read that overlapped the apply of a batch of one of these tweets
     /// may or may not include it, so while such a batch is in flight this
-    /// first waits for it to land (up to [`READ_PATIENCE`]); once it has,
+    /// first waits for it to land (up to `READ_PATIENCE`, 100 ms); once it has,
     /// its floor holds it either way, and it is no longer pending. If it
     /// does not land in time (the database is struggling), its likes are
     /// left out: the count may be short by that batch, never counts a like
