@@ -22,9 +22,10 @@
 //! Like counts (what a read or a like answers): the count the database
 //! showed, raised to the *floor* this instance's latest landed batch of the
 //! tweet left (the absolute count the database returned when it took the
-//! batch), plus the likes still pending here. If a batch of the tweet is
-//! being applied, the read might or might not include it, so
-//! [`Batcher::counts`] waits for it to land first; see there.
+//! batch), plus the likes still pending here. A batch of the tweet in
+//! flight is added when the read cannot have seen it (its apply began
+//! after the read ended, see [`ReadMark`]) or when a floor tells without
+//! the read; only otherwise does [`Batcher::counts`] wait for it to land.
 //!
 //! Concurrency: one `std::sync::Mutex` guards all state; it is held only for
 //! in-memory updates (never across an await or a syscall).
@@ -93,7 +94,9 @@ impl Default for BatcherConfig {
 pub use crate::error::LikeRefused;
 
 /// How long a read of like counts waits for a batch being applied to land.
-const READ_PATIENCE: Duration = Duration::from_millis(100);
+/// Only a read that may have seen the batch, of a tweet with no floor yet,
+/// waits; a loaded database can take a good part of a second to commit.
+const READ_PATIENCE: Duration = Duration::from_secs(1);
 
 /// How long a like waits for its journal write before giving up with 503.
 const JOURNAL_PATIENCE: Duration = Duration::from_secs(10);
@@ -104,15 +107,32 @@ struct Pending {
     since: Instant,
 }
 
-/// The batch being applied.
+/// When a read of the database ended, in the batcher's terms: how many
+/// batches had begun to be applied by then. A batch whose apply began
+/// later cannot be in what the read saw, so its likes can be added to the
+/// read without waiting for it to land. Take it right after the read
+/// returns (a read served by the read cache is older still, which is just
+/// as safe).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ReadMark(u64);
+
+/// The batch taken by the flusher, from its Begin record until it lands.
 #[derive(Debug, Clone)]
 struct InFlight {
     batch: i64,
     /// Sorted by tweet id.
     likes: Vec<(i64, i64)>,
+    /// The number of its apply, once the database may be taking it (after
+    /// its Begin is durable); `None` before, when no read can include it.
+    applied_as: Option<u64>,
 }
 
 impl InFlight {
+    /// Whether a read that ended at `mark` cannot include this batch.
+    fn unseen_by(&self, mark: ReadMark) -> bool {
+        self.applied_as.is_none_or(|n| n > mark.0)
+    }
+
     fn has(&self, tweet: i64) -> bool {
         self.likes.binary_search_by_key(&tweet, |(t, _)| *t).is_ok()
     }
@@ -178,6 +198,28 @@ struct State {
     draining: bool,
     /// The database's counts after our latest landed batches.
     floors: Floors,
+    /// Applies begun so far (see [`ReadMark`]).
+    applies_begun: u64,
+}
+
+impl State {
+    /// The like count to serve for `tweet`, given what a read that ended
+    /// at `mark` saw (`seen`); `None` while only the landing of the batch
+    /// in flight can tell.
+    fn count(&self, tweet: i64, seen: i64, mark: ReadMark) -> Option<i64> {
+        let pending = self.pending.get(&tweet).map_or(0, |p| p.count);
+        let floor = self.floors.get(tweet);
+        let base = floor.map_or(seen, |f| f.max(seen));
+        match self.in_flight.as_ref().filter(|f| f.has(tweet)) {
+            None => Some(base + pending),
+            // Neither the read nor the floor holds the batch.
+            Some(flight) if flight.unseen_by(mark) => Some(base + flight.likes_of(tweet) + pending),
+            // The read may hold it; the floor an earlier batch left cannot,
+            // so the floor plus the batch is every like this instance took
+            // in on top of what the database held at that landing.
+            Some(flight) => floor.map(|f| (f + flight.likes_of(tweet)).max(seen) + pending),
+        }
+    }
 }
 
 struct Shared {
@@ -347,47 +389,48 @@ impl Batcher {
         pending + s.in_flight.as_ref().map_or(0, |f| f.likes_of(tweet))
     }
 
-    /// The count to answer a like of `tweet` with, at once, given the
-    /// count the known-tweets cache holds (`seen`); `None` when only
-    /// [`Batcher::counts`] can tell (it waits). While a batch of the tweet
-    /// is being applied, `seen` may or may not include it, but the floor an
-    /// earlier batch left cannot: the floor plus the batch in flight plus
-    /// what is pending is every like this instance has taken in on top of
-    /// what the database held at that landing. This keeps the likes of a
-    /// hot tweet, which is nearly always in flight during a storm, from
-    /// waiting for each apply.
-    pub fn count_now(&self, tweet: i64, seen: i64) -> Option<i64> {
-        let s = self.shared.lock();
-        let pending = s.pending.get(&tweet).map_or(0, |p| p.count);
-        let floor = s.floors.get(tweet);
-        match s.in_flight.as_ref().filter(|f| f.has(tweet)) {
-            None => Some(floor.map_or(seen, |f| f.max(seen)) + pending),
-            Some(flight) => floor.map(|f| f + flight.likes_of(tweet) + pending),
-        }
+    /// Marks the end of a read of the database: pass it with what the read
+    /// saw to [`Batcher::count_now`] or [`Batcher::counts`].
+    pub fn mark(&self) -> ReadMark {
+        ReadMark(self.shared.lock().applies_begun)
     }
 
-    /// The like counts to serve for tweets a read found, given as
-    /// `(tweet, like count the database showed)`: each raised to its
-    /// floor, plus the likes pending here.
+    /// The count to answer a like of `tweet` with, at once, given the
+    /// count a read that ended at `mark` saw (the known-tweets cache's);
+    /// `None` when only [`Batcher::counts`] can tell (it waits). A like
+    /// rarely waits: its read is usually older than the batch in flight, or
+    /// an earlier batch left a floor. This keeps the likes of a hot tweet,
+    /// which is nearly always in flight during a storm, from waiting for
+    /// each apply.
+    pub fn count_now(&self, tweet: i64, seen: i64, mark: ReadMark) -> Option<i64> {
+        self.shared.lock().count(tweet, seen, mark)
+    }
+
+    /// The like counts to serve for tweets a read that ended at `mark`
+    /// found, given as `(tweet, like count the database showed)`: each
+    /// raised to its floor, plus the likes this instance holds that the
+    /// read cannot have seen.
     ///
-    /// A read that overlapped the apply of a batch of one of these tweets
-    /// may or may not include it, so while such a batch is in flight this
-    /// first waits for it to land (up to `READ_PATIENCE`, 100 ms); once it has,
-    /// its floor holds it either way, and it is no longer pending. If it
-    /// does not land in time (the database is struggling), its likes are
-    /// left out: the count may be short by that batch, never counts a like
-    /// twice.
-    pub async fn counts(&self, read: &[(i64, i64)]) -> Vec<i64> {
+    /// When a batch of one of these tweets is being applied, the read may
+    /// or may not include it, and no floor tells, this first waits for it
+    /// to land (up to `READ_PATIENCE`, 1 s); once it has, its floor holds
+    /// it either way, and it is no longer pending. If it does not land in
+    /// time (the database is struggling), its likes are left out: the count
+    /// may be short by that batch, never counts a like twice.
+    pub async fn counts(&self, read: &[(i64, i64)], mark: ReadMark) -> Vec<i64> {
         let deadline = Instant::now() + READ_PATIENCE;
         let mut landings = self.shared.landings.subscribe();
         loop {
             {
                 let s = self.shared.lock();
-                let waiting = s
-                    .in_flight
-                    .as_ref()
-                    .is_some_and(|f| read.iter().any(|&(t, _)| f.has(t)));
-                if !waiting || Instant::now() >= deadline {
+                let counted: Option<Vec<i64>> = read
+                    .iter()
+                    .map(|&(tweet, seen)| s.count(tweet, seen, mark))
+                    .collect();
+                if let Some(counts) = counted {
+                    return counts;
+                }
+                if Instant::now() >= deadline {
                     return read
                         .iter()
                         .map(|&(tweet, seen)| {

@@ -11,12 +11,13 @@
 //! batch lands, the database returns each tweet's absolute count, which the
 //! batcher keeps as that tweet's *floor*. A count served is the database's
 //! (as a read saw it, or as the known-tweets cache holds it) raised to the
-//! floor, plus what is still pending here; while a batch of the tweet is
-//! being applied, a read waits for it to land, because the read may or
-//! may not include it (the answer to a like need not: the floor an earlier
-//! batch left plus the batch in flight is exact, see
-//! [`batcher::Batcher::count_now`]). Counts only grow, so taking the larger of two
-//! counts is always right, and nothing needs a retry or a version check.
+//! floor, plus what is still pending here, plus the batch being applied
+//! when the read cannot have seen it (it ended before the apply began: a
+//! [`batcher::ReadMark`] tells) or a floor an earlier batch left places
+//! it. Only a read that may include the batch, of a tweet with no floor
+//! yet, waits for the batch to land. Counts only grow, so taking the
+//! larger of two counts is always right, and nothing needs a retry or a
+//! version check.
 
 pub mod batcher;
 pub mod journal;
@@ -28,7 +29,7 @@ use async_trait::async_trait;
 use chirp_core::model::Tweet;
 use chirp_store::{LandedLikes, Missing, Store};
 
-use self::batcher::{Batcher, BatcherConfig, LikeSink};
+use self::batcher::{Batcher, BatcherConfig, LikeSink, ReadMark};
 use crate::metrics::Metrics;
 use crate::{AppError, AppResult};
 
@@ -42,9 +43,9 @@ pub enum LikesConfig {
 }
 
 /// Tweets known to exist, with the like count the database showed when
-/// each was read. Bounded, and refreshed every minute so other instances'
-/// likes and deletions show up.
-type KnownTweets = moka::sync::Cache<i64, i64>;
+/// each was read and when that read ended. Bounded, and refreshed every
+/// minute so other instances' likes and deletions show up.
+type KnownTweets = moka::sync::Cache<i64, (i64, ReadMark)>;
 
 /// The like service of one API instance. Cheap to clone.
 #[derive(Clone)]
@@ -99,32 +100,36 @@ impl Likes {
             self.metrics.likes_accepted.inc();
             return Ok(count);
         };
-        let seen = match self.known.get(&tweet) {
-            Some(count) => count,
+        let (seen, mark) = match self.known.get(&tweet) {
+            Some(known) => known,
             None => {
                 let found = self.store.tweet(tweet).await?;
-                let count = found.ok_or(AppError::NotFound(Missing::Tweet))?.like_count;
-                self.known.insert(tweet, count);
-                count
+                let known = (
+                    found.ok_or(AppError::NotFound(Missing::Tweet))?.like_count,
+                    batcher.mark(),
+                );
+                self.known.insert(tweet, known);
+                known
             }
         };
         batcher.like(tweet).await?;
-        if let Some(count) = batcher.count_now(tweet, seen) {
+        if let Some(count) = batcher.count_now(tweet, seen, mark) {
             return Ok(count);
         }
-        let counts = batcher.counts(&[(tweet, seen)]).await;
+        let counts = batcher.counts(&[(tweet, seen)], mark).await;
         Ok(counts.first().copied().unwrap_or(seen))
     }
 
     /// Gives `tweets`, as a read found them in the database, the like
     /// counts to serve (SPEC §1.3: flushed count plus what this instance
-    /// holds; see the module doc).
+    /// holds; see the module doc). Call it as soon as the read returns.
     pub async fn count(&self, tweets: &mut [Tweet]) {
         let Some(batcher) = &self.batcher else {
             return;
         };
+        let mark = batcher.mark();
         let seen: Vec<(i64, i64)> = tweets.iter().map(|t| (t.id, t.like_count)).collect();
-        for (tweet, count) in tweets.iter_mut().zip(batcher.counts(&seen).await) {
+        for (tweet, count) in tweets.iter_mut().zip(batcher.counts(&seen, mark).await) {
             tweet.like_count = count;
         }
     }

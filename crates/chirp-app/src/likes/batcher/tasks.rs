@@ -140,6 +140,7 @@ pub(super) async fn flusher_task(shared: Arc<Shared>) {
                 s.in_flight = Some(InFlight {
                     batch,
                     likes: likes.clone(),
+                    applied_as: None,
                 });
                 shared.publish_gauges(&s);
                 Ok((batch, likes, s.appended))
@@ -172,6 +173,15 @@ pub(super) async fn flusher_task(shared: Arc<Shared>) {
         let mut rx = shared.durable.subscribe();
         if rx.wait_for(|&d| d >= begin_seq).await.is_err() {
             return;
+        }
+        {
+            // From here a read may include the batch (see `ReadMark`).
+            let mut s = shared.lock();
+            s.applies_begun += 1;
+            let n = s.applies_begun;
+            if let Some(flight) = s.in_flight.as_mut() {
+                flight.applied_as = Some(n);
+            }
         }
         let landed = apply_with_retry(&shared, batch, &likes).await;
         {

@@ -368,7 +368,8 @@ async fn a_read_that_missed_a_landed_batch_is_raised_to_its_floor() {
     // also saw 5 likes another instance wrote since saw 16. The batch is
     // counted once in each, and the pending like added.
     assert_eq!(
-        b.counts(&[(1, 0), (1, 11), (1, 16), (3, 4)]).await,
+        b.counts(&[(1, 0), (1, 11), (1, 16), (3, 4)], b.mark())
+            .await,
         vec![12, 12, 17, 4]
     );
 }
@@ -388,16 +389,37 @@ async fn a_read_during_an_apply_waits_for_it_and_counts_it_once() {
     assert_eq!(b.held(1), 11, "the batch is in flight");
     // Two reads overlap the apply: one saw the database before it, one
     // after. Neither may answer until the batch has landed.
+    let mark = b.mark();
     let (before, after) = (b.clone(), b.clone());
-    let before = tokio::spawn(async move { before.counts(&[(1, 0)]).await });
-    let after = tokio::spawn(async move { after.counts(&[(1, 11)]).await });
+    let before = tokio::spawn(async move { before.counts(&[(1, 0)], mark).await });
+    let after = tokio::spawn(async move { after.counts(&[(1, 11)], mark).await });
     settle().await;
     assert!(!before.is_finished() && !after.is_finished());
     sink.gate.as_ref().expect("gate").add_permits(1);
     assert_eq!(before.await.expect("task"), vec![11]);
     assert_eq!(after.await.expect("task"), vec![11]);
     // A tweet not in the batch never waits.
-    assert_eq!(b.counts(&[(3, 2)]).await, vec![2]);
+    assert_eq!(b.counts(&[(3, 2)], b.mark()).await, vec![2]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_read_that_ended_before_the_apply_began_counts_the_batch_at_once() {
+    let dir = tempfile::tempdir().expect("dir");
+    let sink = Arc::new(FakeSink {
+        gate: Some(Semaphore::new(0)),
+        ..FakeSink::default()
+    });
+    let b = start(config(&dir), &sink).await;
+    let early = b.mark();
+    for _ in 0..11 {
+        b.like(1).await.expect("like");
+    }
+    settle().await;
+    // The apply is stuck and tweet 1 has no floor, but a read that ended
+    // before the apply began saw none of the batch: no wait, counted once.
+    assert_eq!(b.count_now(1, 0, early), Some(11));
+    assert_eq!(b.counts(&[(1, 0)], early).await, vec![11]);
+    assert_eq!(b.count_now(1, 0, b.mark()), None);
 }
 
 #[tokio::test(start_paused = true)]
@@ -417,7 +439,7 @@ async fn a_batch_stuck_in_the_database_is_left_out_never_counted_twice() {
     // what it saw plus the pending like, without the batch it cannot place.
     let counted = tokio::spawn({
         let b = b.clone();
-        async move { b.counts(&[(1, 11)]).await }
+        async move { b.counts(&[(1, 11)], b.mark()).await }
     });
     tokio::time::sleep(READ_PATIENCE * 2).await;
     assert_eq!(counted.await.expect("task"), vec![12]);
@@ -438,7 +460,7 @@ async fn a_like_during_an_apply_is_answered_from_the_floor_without_waiting() {
     }
     settle().await;
     assert_eq!(b.held(1), 11);
-    assert_eq!(b.count_now(1, 0), None);
+    assert_eq!(b.count_now(1, 0, b.mark()), None);
     // It lands (floor 11); the next batch is stuck, and however the rest
     // splits between in flight and pending, the answer is the floor plus
     // the 12 held, whatever the cache says the database held.
@@ -450,8 +472,9 @@ async fn a_like_during_an_apply_is_answered_from_the_floor_without_waiting() {
     }
     settle().await;
     assert_eq!(b.held(1), 12);
-    assert_eq!(b.count_now(1, 0), Some(23));
-    assert_eq!(b.count_now(1, 22), Some(23));
+    let mark = b.mark();
+    assert_eq!(b.count_now(1, 0, mark), Some(23));
+    assert_eq!(b.count_now(1, 22, mark), Some(23));
     // Not in flight: the larger of cache and floor, plus pending.
-    assert_eq!(b.count_now(3, 4), Some(4));
+    assert_eq!(b.count_now(3, 4, mark), Some(4));
 }
