@@ -22,12 +22,18 @@ pub struct Account {
     pub tweets_count: i64,
 }
 
-/// The part of an account shown next to each tweet.
+/// The part of an account shown next to each tweet, notification and
+/// message.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Author {
     pub id: i64,
     pub username: String,
     pub display_name: String,
+    /// Whether the account is protected (its tweets are shown only to its
+    /// approved followers). Also how the read cache knows a tweet must not
+    /// be kept in a shared entry.
+    #[serde(default)]
+    pub protected: bool,
 }
 
 /// A tweet. `like_count` includes likes the answering instance still holds
@@ -39,6 +45,10 @@ pub struct Tweet {
     pub text: String,
     /// Distinct hashtags, lower-cased, in order of appearance.
     pub hashtags: Vec<String>,
+    /// Usernames of the existing accounts it mentions (`@name`), as they
+    /// are spelled, in order of appearance.
+    #[serde(default)]
+    pub mentions: Vec<String>,
     pub like_count: i64,
     pub reply_count: i64,
     /// The tweet this one answers, if it is a reply.
@@ -91,6 +101,88 @@ impl FollowState {
     }
 }
 
+/// What a notification tells its recipient.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum NotificationKind {
+    /// `actor` follows you now.
+    Follow,
+    /// `actor` asks to follow your protected account.
+    FollowRequest,
+    /// `actor` accepted your follow request.
+    FollowAccepted,
+    /// `actor` replied to your tweet (`tweet` is the reply).
+    Reply,
+    /// `actor` mentioned you (`tweet` mentions you).
+    Mention,
+    /// `actor` sent you a direct message (`message`).
+    Message,
+}
+
+impl NotificationKind {
+    pub const ALL: [Self; 6] = [
+        Self::Follow,
+        Self::FollowRequest,
+        Self::FollowAccepted,
+        Self::Reply,
+        Self::Mention,
+        Self::Message,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Follow => "follow",
+            Self::FollowRequest => "follow_request",
+            Self::FollowAccepted => "follow_accepted",
+            Self::Reply => "reply",
+            Self::Mention => "mention",
+            Self::Message => "message",
+        }
+    }
+
+    pub fn from_db(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+/// Something that happened to an account: a row first, then an event
+/// pushed to the account's open streams (SPEC §1.6).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Notification {
+    /// Increasing: a stream resumes after the last id it saw.
+    pub id: i64,
+    pub kind: NotificationKind,
+    /// Who did it.
+    pub actor: Author,
+    /// The reply or the mentioning tweet, while it exists and the
+    /// recipient may see it.
+    pub tweet: Option<Tweet>,
+    /// The direct message, for `message`.
+    pub message: Option<Message>,
+    pub created_at: DateTime<Utc>,
+    pub read: bool,
+}
+
+/// A direct message; only its two parties can read it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Message {
+    pub id: i64,
+    pub from: Author,
+    pub to: Author,
+    /// 1–1000 characters.
+    pub text: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// One conversation of an account: the other party, the latest message
+/// either way, and how many of the other's messages are unread.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Conversation {
+    pub with: Account,
+    pub last_message: Message,
+    pub unread_count: i64,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -103,6 +195,16 @@ mod tests {
             FollowState::from_db("following"),
             Some(FollowState::Following)
         );
+    }
+
+    #[test]
+    fn notification_kinds_round_trip_through_their_names() {
+        for kind in NotificationKind::ALL {
+            assert_eq!(NotificationKind::from_db(kind.as_str()), Some(kind));
+            let json = serde_json::to_value(kind).unwrap_or_default();
+            assert_eq!(json, kind.as_str());
+        }
+        assert_eq!(NotificationKind::from_db("like"), None);
     }
 
     #[test]

@@ -185,25 +185,53 @@ impl Bio {
     }
 }
 
+/// Text a person writes to others (a tweet, a message): trimmed, newlines
+/// normalized, not empty, no control characters but newlines and tabs, at
+/// most `max` characters.
+fn written_text(s: &str, max: usize) -> Result<String, ValidationError> {
+    let s = normalize_newlines(s.trim());
+    if s.is_empty() {
+        return Err(ValidationError::new("text", "must not be empty"));
+    }
+    check_controls("text", &s, true)?;
+    let len = s.chars().count();
+    if len > max {
+        return Err(ValidationError::new(
+            "text",
+            format!("must be at most {max} characters (got {len})"),
+        ));
+    }
+    Ok(s)
+}
+
 /// The text of a tweet: 1–280 characters after trimming, newlines allowed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TweetText(String);
 
 impl TweetText {
     pub fn parse(s: &str) -> Result<Self, ValidationError> {
-        let s = normalize_newlines(s.trim());
-        if s.is_empty() {
-            return Err(ValidationError::new("text", "must not be empty"));
-        }
-        check_controls("text", &s, true)?;
-        let len = s.chars().count();
-        if len > TWEET_MAX_CHARS {
-            return Err(ValidationError::new(
-                "text",
-                format!("must be at most {TWEET_MAX_CHARS} characters (got {len})"),
-            ));
-        }
-        Ok(Self(s))
+        written_text(s, TWEET_MAX_CHARS).map(Self)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_inner(self) -> String {
+        self.0
+    }
+}
+
+/// Longest direct message, in characters.
+pub const MESSAGE_MAX_CHARS: usize = 1000;
+
+/// The text of a direct message: 1–1000 characters after trimming.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageText(String);
+
+impl MessageText {
+    pub fn parse(s: &str) -> Result<Self, ValidationError> {
+        written_text(s, MESSAGE_MAX_CHARS).map(Self)
     }
 
     pub fn as_str(&self) -> &str {

@@ -37,8 +37,8 @@ macro_rules! account_columns {
 /// `SELECT` of a tweet with its author and category, ready for a `WHERE`.
 macro_rules! tweet_select {
     () => {
-        "SELECT t.id, t.author_id, a.username, a.display_name, t.text, t.hashtags, \
-         t.like_count, t.reply_count, t.reply_to, c.slug AS category, t.created_at, t.edited_at \
+        "SELECT t.id, t.author_id, a.username, a.display_name, a.protected AS author_protected, \
+         t.text, t.hashtags, t.mentions, t.like_count, t.reply_count, t.reply_to, c.slug AS category, t.created_at, t.edited_at \
          FROM tweets t JOIN accounts a ON a.id = t.author_id \
          LEFT JOIN categories c ON c.id = t.category_id "
     };
@@ -82,15 +82,18 @@ pub(crate) fn account(row: &AnyRow) -> Result<Account, sqlx::Error> {
 
 pub(crate) fn tweet(row: &AnyRow) -> Result<Tweet, sqlx::Error> {
     let tags: String = row.try_get("hashtags")?;
+    let mentions: String = row.try_get("mentions")?;
     Ok(Tweet {
         id: row.try_get("id")?,
         author: Author {
             id: row.try_get("author_id")?,
             username: row.try_get("username")?,
             display_name: row.try_get("display_name")?,
+            protected: row.try_get::<i64, _>("author_protected")? != 0,
         },
         text: row.try_get("text")?,
         hashtags: tags.split_whitespace().map(str::to_owned).collect(),
+        mentions: mentions.split_whitespace().map(str::to_owned).collect(),
         like_count: row.try_get("like_count")?,
         reply_count: row.try_get("reply_count")?,
         reply_to: row.try_get("reply_to")?,
