@@ -1,6 +1,6 @@
 //! Accounts: sign-up, profiles, listing and search.
 
-use chirp_core::model::Account;
+use chirp_core::model::{Account, NotificationKind};
 use chirp_core::page::{Page, Paged};
 use chirp_core::text::{Bio, DisplayName, Password, Username};
 use chirp_store::{AccountPatch, Missing, NewAccount};
@@ -22,6 +22,8 @@ pub struct Registration {
 pub struct ProfileChange {
     pub display_name: Option<DisplayName>,
     pub bio: Option<Bio>,
+    /// Approve followers, and show tweets to approved followers only.
+    pub protected: Option<bool>,
 }
 
 impl App {
@@ -74,15 +76,35 @@ impl App {
         Ok(self.store().list_accounts(query, page).await?)
     }
 
-    /// Changes the logged-in account's profile.
+    /// Changes the logged-in account's profile. Turning protected makes
+    /// shared caches drop its tweets (an event on the bus); turning public
+    /// accepts every pending follow request, each requester notified.
     pub async fn update_profile(&self, me: i64, change: ProfileChange) -> AppResult<Account> {
+        let before = self.me(me).await?;
         let patch = AccountPatch {
             display_name: change.display_name,
             bio: change.bio,
-            protected: None,
+            protected: change.protected,
         };
-        let account = self.store().update_account(me, patch).await?;
+        let mut account = self.store().update_account(me, patch).await?;
         self.publish(Event::ProfileChanged { account: me });
+        if account.protected != before.protected {
+            self.0.likes.forget_all();
+            self.publish(Event::VisibilityChanged {
+                account: me,
+                protected: account.protected,
+            });
+            if !account.protected {
+                let accepted = self.store().accept_all_follows(me).await?;
+                for follower in &accepted {
+                    self.notify(*follower, NotificationKind::FollowAccepted, me, None, None)
+                        .await;
+                }
+                if !accepted.is_empty() {
+                    account = self.me(me).await?;
+                }
+            }
+        }
         Ok(account)
     }
 }

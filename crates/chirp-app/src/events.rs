@@ -11,11 +11,12 @@
 //! [`InProcessBus`] serves the embedded shape. Buses that reach other
 //! instances (Redis pub/sub, RabbitMQ) implement the same [`EventBus`].
 
-use chirp_core::model::FollowState;
+use chirp_core::model::{FollowState, Notification};
 use tokio::sync::broadcast;
 
 /// Something that happened, as subscribers need to hear of it: ids only,
-/// so an event never carries data its reader may not see.
+/// so an event never carries data its reader may not see, except a
+/// notification, which is for its recipient's streams alone.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
     /// A tweet was posted (a reply when `reply_to` is set).
@@ -38,6 +39,14 @@ pub enum Event {
     Unfollowed { follower: i64, followee: i64 },
     /// An account changed its profile.
     ProfileChanged { account: i64 },
+    /// An account turned protected (or public): what shared caches hold
+    /// of its tweets must go.
+    VisibilityChanged { account: i64, protected: bool },
+    /// A notification was stored for `recipient`; its open streams push it.
+    Notified {
+        recipient: i64,
+        notification: Box<Notification>,
+    },
 }
 
 /// Where operations announce their writes.

@@ -10,13 +10,17 @@
 //!
 //! * like counts: every tweet a read returns carries the likes this
 //!   instance still holds in its batcher ([`likes`], SPEC §1.3);
-//! * who may see what: every read takes a [`Viewer`] (today every tweet is
-//!   public to every viewer; the rule for protected accounts goes here);
+//! * who may see what: every read takes a [`Viewer`], and the rule for
+//!   protected accounts lives in [`visibility`] (lists apply it in the
+//!   store's query, through `TweetFilter::viewer`);
+//! * notifications: [`notifications`] stores each one, then announces it
+//!   for the live streams (never to the account that caused it);
 //! * events: every write is announced on the [`events::EventBus`] after it
 //!   is stored.
 //!
 //! Layout: one module per resource ([`accounts`], [`sessions`], [`tweets`],
-//! [`social`], [`categories`]) holding that resource's `impl App` block;
+//! [`social`], [`categories`], [`notifications`], [`messages`]) holding
+//! that resource's `impl App` block;
 //! [`likes`] is the like batcher with its journal; [`passwords`] hashes
 //! passwords and session tokens; [`metrics`] counts what the operations do.
 //!
@@ -28,11 +32,14 @@ pub mod categories;
 pub mod error;
 pub mod events;
 pub mod likes;
+pub mod messages;
 pub mod metrics;
+pub mod notifications;
 pub mod passwords;
 pub mod sessions;
 pub mod social;
 pub mod tweets;
+pub mod visibility;
 
 use std::sync::Arc;
 use std::time::Duration;

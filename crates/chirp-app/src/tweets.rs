@@ -3,15 +3,24 @@
 //! Every tweet a read returns goes through [`crate::Likes::count`], which
 //! adds the likes this instance still holds to its count (SPEC §1.3: the flushed
 //! count plus what this instance holds), and takes the [`Viewer`] the
-//! visibility rule is applied for.
+//! visibility rule is applied for (see [`crate::visibility`]).
+//!
+//! `@mentions` are resolved when a tweet is written: only names of
+//! existing accounts are kept (at most [`MENTIONS_MAX`]), and each newly
+//! mentioned account that may see the tweet is notified, as is the author
+//! of the tweet a reply answers.
 
-use chirp_core::hashtags::extract_hashtags;
-use chirp_core::model::{HashtagCount, Tweet};
+use chirp_core::hashtags::{extract_hashtags, extract_mentions};
+use chirp_core::model::{Account, HashtagCount, NotificationKind, Tweet};
 use chirp_core::page::{Page, Paged};
 use chirp_core::text::{CategorySlug, TweetText, Username};
-use chirp_store::{Missing, NewTweet, StoreError, TweetFilter};
+use chirp_store::{Missing, NewTweet, StoreError, TweetEdit, TweetFilter};
 
 use crate::{App, AppError, AppResult, Event, Viewer};
+
+/// Most distinct `@names` of one tweet that are looked up (280 characters
+/// hold about 70; a tweet that long is a spam pattern, not a conversation).
+pub const MENTIONS_MAX: usize = 20;
 
 /// A tweet to post, its text already checked.
 #[derive(Debug)]
@@ -26,9 +35,23 @@ impl App {
     /// Posts a tweet by `author`. A category or a tweet to reply to that
     /// does not exist is a fault of the input, not a missing resource.
     pub async fn post(&self, author: i64, post: NewPost) -> AppResult<Tweet> {
+        // A tweet one may not see cannot be answered either.
+        let parent = match post.reply_to {
+            Some(id) => Some(self.tweet(Viewer::Account(author), id).await.map_err(
+                |e| match e {
+                    AppError::NotFound(_) => {
+                        AppError::invalid("reply_to", "no such tweet to reply to")
+                    }
+                    other => other,
+                },
+            )?),
+            None => None,
+        };
+        let mentioned = self.mentioned(post.text.as_str()).await?;
         let new = NewTweet {
             author_id: author,
             hashtags: extract_hashtags(post.text.as_str()),
+            mentions: mentioned.iter().map(|a| a.username.clone()).collect(),
             text: post.text,
             reply_to: post.reply_to,
             category: post.category,
@@ -47,26 +70,91 @@ impl App {
             author,
             reply_to: tweet.reply_to,
         });
+        let mut told = vec![author];
+        if let Some(parent) = parent {
+            let to = parent.author;
+            if self.may_see(Viewer::Account(to.id), &tweet.author).await? {
+                self.notify(to.id, NotificationKind::Reply, author, Some(tweet.id), None)
+                    .await;
+            }
+            told.push(to.id);
+        }
+        self.notify_mentioned(&tweet, &mentioned, &told).await?;
         Ok(tweet)
     }
 
-    /// One tweet, as `viewer` may see it.
-    pub async fn tweet(&self, _viewer: Viewer, id: i64) -> AppResult<Tweet> {
+    /// The existing accounts `text` mentions, in order of appearance.
+    async fn mentioned(&self, text: &str) -> AppResult<Vec<Account>> {
+        let names: Vec<Username> = extract_mentions(text)
+            .iter()
+            .filter_map(|n| Username::parse(n).ok())
+            .take(MENTIONS_MAX)
+            .collect();
+        if names.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut found = self.store().accounts_by_usernames(&names).await?;
+        let order = |a: &Account| {
+            names
+                .iter()
+                .position(|n| n.lowercase() == a.username.to_ascii_lowercase())
+        };
+        found.sort_by_key(|a| order(a));
+        Ok(found)
+    }
+
+    /// Notifies the accounts `tweet` mentions, but not those in `told`
+    /// (the author, the account a reply already told) and not those who
+    /// may not see it.
+    async fn notify_mentioned(
+        &self,
+        tweet: &Tweet,
+        mentioned: &[Account],
+        told: &[i64],
+    ) -> AppResult<()> {
+        for account in mentioned.iter().filter(|a| !told.contains(&a.id)) {
+            if self
+                .may_see(Viewer::Account(account.id), &tweet.author)
+                .await?
+            {
+                self.notify(
+                    account.id,
+                    NotificationKind::Mention,
+                    tweet.author.id,
+                    Some(tweet.id),
+                    None,
+                )
+                .await;
+            }
+        }
+        Ok(())
+    }
+
+    /// One tweet, as `viewer` may see it: a protected account's tweet is
+    /// 404 to anyone but the account and its approved followers.
+    pub async fn tweet(&self, viewer: Viewer, id: i64) -> AppResult<Tweet> {
         let found = self.store().tweet(id).await?;
         let mut tweet = found.ok_or(AppError::NotFound(Missing::Tweet))?;
+        if !self.may_see(viewer, &tweet.author).await? {
+            return Err(AppError::NotFound(Missing::Tweet));
+        }
         self.0.likes.count(std::slice::from_mut(&mut tweet)).await;
         Ok(tweet)
     }
 
     /// A page of the tweets `filter` selects, newest first, as `viewer`
-    /// may see them.
+    /// may see them (the store applies the rule in its query).
     pub async fn tweets(
         &self,
-        _viewer: Viewer,
+        viewer: Viewer,
         filter: &TweetFilter,
         page: Page,
     ) -> AppResult<Paged<Tweet>> {
-        let mut list = self.store().list_tweets(filter, page).await?;
+        let filter = TweetFilter {
+            viewer: viewer.account(),
+            ..filter.clone()
+        };
+        let mut list = self.store().list_tweets(&filter, page).await?;
         self.0.likes.count(&mut list.items).await;
         Ok(list)
     }
@@ -119,16 +207,31 @@ impl App {
     }
 
     /// Replaces a tweet's text (author only) and sets `edited_at`.
+    /// Accounts newly mentioned by the edit are notified.
     pub async fn edit(&self, me: i64, id: i64, text: TweetText) -> AppResult<Tweet> {
-        self.own_tweet(me, id).await?;
-        let tags = extract_hashtags(text.as_str());
-        self.store().edit_tweet(id, &text, &tags).await?;
+        let before = self.own_tweet(me, id).await?;
+        let mentioned = self.mentioned(text.as_str()).await?;
+        let edit = TweetEdit {
+            hashtags: extract_hashtags(text.as_str()),
+            mentions: mentioned.iter().map(|a| a.username.clone()).collect(),
+            text,
+        };
+        self.store().edit_tweet(id, &edit).await?;
         self.publish(Event::TweetEdited {
             tweet: id,
             author: me,
         });
         // Read back like any read, so the like count is exact too.
-        self.tweet(Viewer::Account(me), id).await
+        let tweet = self.tweet(Viewer::Account(me), id).await?;
+        let mut told = vec![me];
+        told.extend(
+            mentioned
+                .iter()
+                .filter(|a| before.mentions.contains(&a.username))
+                .map(|a| a.id),
+        );
+        self.notify_mentioned(&tweet, &mentioned, &told).await?;
+        Ok(tweet)
     }
 
     /// Deletes a tweet (author only); replies to it stay.
@@ -144,12 +247,22 @@ impl App {
     }
 
     /// One more like for a tweet (no login: the button is a counter);
-    /// returns its like count as this instance sees it.
-    pub async fn like(&self, id: i64) -> AppResult<i64> {
+    /// returns its like count as this instance sees it. A protected
+    /// account's tweet can be liked only by those who may see it.
+    pub async fn like(&self, viewer: Viewer, id: i64) -> AppResult<i64> {
+        let known = self.0.likes.known(id).await?;
+        if !self
+            .may_see_account(viewer, known.author, known.protected)
+            .await?
+        {
+            return Err(AppError::NotFound(Missing::Tweet));
+        }
         self.0.likes.like(id).await
     }
 
-    /// Hashtags starting with `prefix`, most used first.
+    /// Hashtags starting with `prefix`, most used first; tweets of
+    /// protected accounts are not counted, so the counts are the same for
+    /// every viewer.
     pub async fn hashtags(&self, prefix: &str, limit: u32) -> AppResult<Vec<HashtagCount>> {
         Ok(self.store().hashtags(prefix, limit).await?)
     }

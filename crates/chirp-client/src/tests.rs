@@ -183,6 +183,7 @@ async fn json_bodies_are_labelled_and_leave_out_what_is_not_set() {
     let patch = ProfilePatch {
         display_name: Some("Ann".into()),
         bio: None,
+        protected: None,
     };
     let Err(ClientError::Api { message, .. }) = api.update_profile(TOKEN, &patch).await else {
         panic!("the stub echoes as an error");

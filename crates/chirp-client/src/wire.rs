@@ -11,7 +11,7 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::model::{Account, FollowState};
+use crate::model::{Account, FollowState, Notification};
 
 /// Sign-up form.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -51,6 +51,11 @@ pub struct ProfilePatch {
     /// Up to 160 characters.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub bio: Option<String>,
+    /// Protected accounts approve each follower, and only approved
+    /// followers see their tweets. Turning it off accepts every pending
+    /// request.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub protected: Option<bool>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -84,6 +89,40 @@ pub struct FollowBody {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct FollowStatus {
     pub state: Option<FollowState>,
+}
+
+/// A page of notifications, newest first, with how many of all the
+/// account's notifications are unread.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct NotificationList {
+    pub items: Vec<Notification>,
+    pub next_cursor: Option<String>,
+    pub unread_count: i64,
+}
+
+/// Which notifications to mark read: those up to and including `up_to`,
+/// or all of them when it is absent.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MarkReadBody {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub up_to: Option<i64>,
+}
+
+/// How many notifications are still unread.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct UnreadCount {
+    pub unread_count: i64,
+}
+
+/// A direct message to send.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewMessageBody {
+    /// The recipient's username.
+    pub to: String,
+    /// 1–1000 characters.
+    pub text: String,
 }
 
 /// The like was accepted; `like_count` is the count as this instance sees it.

@@ -33,6 +33,10 @@ pub enum Missing {
     Follow,
     /// A follow edge whose state the database holds in a form we do not know.
     FollowState,
+    /// A pending follow request (to accept or reject).
+    FollowRequest,
+    Notification,
+    Message,
 }
 
 impl Missing {
@@ -45,6 +49,9 @@ impl Missing {
             Missing::Category => "category",
             Missing::Follow => "follow",
             Missing::FollowState => "follow state",
+            Missing::FollowRequest => "follow request",
+            Missing::Notification => "notification",
+            Missing::Message => "message",
         }
     }
 }

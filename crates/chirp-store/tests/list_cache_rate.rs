@@ -63,6 +63,7 @@ fn new_tweet(author: i64, text: &str) -> NewTweet {
         author_id: author,
         text: TweetText::parse(text).expect("text"),
         hashtags: extract_hashtags(text),
+        mentions: Vec::new(),
         reply_to: None,
         category: None,
     }

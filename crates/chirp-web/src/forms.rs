@@ -336,6 +336,7 @@ pub async fn settings(
     let patch = ProfilePatch {
         display_name: Some(f.display_name.clone()),
         bio: Some(f.bio.clone()),
+        protected: None,
     };
     match state.api.update_profile(&token, &patch).await {
         Ok(_) => Redirect::to("/settings?saved=1").into_response(),

@@ -1,4 +1,5 @@
-//! The social graph: follow, unfollow, followers, following.
+//! The social graph: follow, unfollow, followers, following, and the
+//! follow requests of protected accounts.
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -19,6 +20,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(follow_status, follow, unfollow))
         .routes(routes!(followers))
         .routes(routes!(following))
+        .routes(routes!(follow_requests))
+        .routes(routes!(accept_request))
+        .routes(routes!(reject_request))
 }
 
 /// Whether you follow an account (or have asked to).
@@ -101,4 +105,57 @@ async fn following(
 ) -> ApiResult<Json<Paged<Account>>> {
     let page = params.page()?;
     Ok(Json(state.app.following(&username, page).await?))
+}
+
+/// Accounts asking to follow you (your account is protected), most recent
+/// first.
+#[utoipa::path(get, path = "/api/follow-requests", tag = "social",
+    params(PageParams),
+    security(("bearer" = [])),
+    responses((status = 200, body = Paged<Account>), (status = 401, body = ErrorBody)))]
+async fn follow_requests(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Query(params): Query<PageParams>,
+) -> ApiResult<Json<Paged<Account>>> {
+    let page = params.page()?;
+    Ok(Json(state.app.follow_requests(me.id(), page).await?))
+}
+
+/// Approves an account's request to follow you; it is notified.
+#[utoipa::path(post, path = "/api/follow-requests/{username}/accept", tag = "social",
+    params(("username" = String, Path)),
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Now a follower"),
+        (status = 401, body = ErrorBody),
+        (status = 404, description = "No such account", body = ErrorBody),
+        (status = 409, description = "No pending request from that account", body = ErrorBody),
+    ))]
+async fn accept_request(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path(username): Path<String>,
+) -> ApiResult<StatusCode> {
+    state.app.accept_follow(me.id(), &username).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Turns down an account's request to follow you (it is not told).
+#[utoipa::path(post, path = "/api/follow-requests/{username}/reject", tag = "social",
+    params(("username" = String, Path)),
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Request removed"),
+        (status = 401, body = ErrorBody),
+        (status = 404, description = "No such account", body = ErrorBody),
+        (status = 409, description = "No pending request from that account", body = ErrorBody),
+    ))]
+async fn reject_request(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path(username): Path<String>,
+) -> ApiResult<StatusCode> {
+    state.app.reject_follow(me.id(), &username).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

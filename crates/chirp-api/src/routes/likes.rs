@@ -8,7 +8,7 @@ use utoipa_axum::routes;
 
 use crate::ApiResult;
 use crate::error::ErrorBody;
-use crate::extract::{Json, TweetId};
+use crate::extract::{Json, MaybeUser, TweetId};
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -17,7 +17,8 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 /// Adds one like to a tweet. No login needed and no limit per person: the
 /// button is a counter. 202 means the like is journaled and will be
-/// counted; the database sees it with the tweet's next batch.
+/// counted; the database sees it with the tweet's next batch. A protected
+/// account's tweet is 404 to those who may not see it.
 #[utoipa::path(post, path = "/api/tweets/{id}/likes", tag = "likes",
     params(("id" = i64, Path)),
     responses(
@@ -27,9 +28,10 @@ pub fn router() -> OpenApiRouter<AppState> {
     ))]
 async fn like(
     State(state): State<AppState>,
+    viewer: MaybeUser,
     TweetId(id): TweetId,
 ) -> ApiResult<(StatusCode, Json<LikeBody>)> {
-    let like_count = state.app.like(id).await?;
+    let like_count = state.app.like(viewer.viewer(), id).await?;
     Ok((
         StatusCode::ACCEPTED,
         Json(LikeBody {

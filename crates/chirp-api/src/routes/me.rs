@@ -25,7 +25,8 @@ async fn show_me(State(state): State<AppState>, me: CurrentUser) -> ApiResult<Js
     Ok(Json(state.app.me(me.id()).await?))
 }
 
-/// Edits the logged-in account's profile.
+/// Edits the logged-in account's profile. `protected: true` makes follows
+/// need approval and hides the tweets from all but approved followers.
 #[utoipa::path(patch, path = "/api/me", tag = "accounts",
     security(("bearer" = [])),
     request_body = ProfilePatch,
@@ -46,6 +47,7 @@ async fn update_me(
             .map(DisplayName::parse)
             .transpose()?,
         bio: body.bio.as_deref().map(Bio::parse).transpose()?,
+        protected: body.protected,
     };
     Ok(Json(state.app.update_profile(me.id(), change).await?))
 }

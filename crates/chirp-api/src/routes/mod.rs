@@ -7,6 +7,8 @@ pub mod health;
 pub mod likes;
 pub mod logs;
 pub mod me;
+pub mod messages;
+pub mod notifications;
 pub mod search;
 pub mod sessions;
 pub mod timelines;
@@ -32,6 +34,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(search::router())
         .merge(timelines::router())
         .merge(categories::router())
+        .merge(notifications::router())
+        .merge(messages::router())
 }
 
 /// `?limit=&cursor=` of every list.

@@ -35,7 +35,7 @@ async fn a_posted_tweet_is_returned_and_shown(app: TestApp) {
     );
     assert_eq!(
         t["author"],
-        json!({"id": account["id"], "username": "alice", "display_name": "Alice"})
+        json!({"id": account["id"], "username": "alice", "display_name": "Alice", "protected": false})
     );
     assert_eq!(t["text"], "Hello #World");
     assert_eq!(t["hashtags"], json!(["world"]));

@@ -42,10 +42,21 @@ pub enum LikesConfig {
     WriteThrough,
 }
 
-/// Tweets known to exist, with the like count the database showed when
-/// each was read and when that read ended. Bounded, and refreshed every
-/// minute so other instances' likes and deletions show up.
-type KnownTweets = moka::sync::Cache<i64, (i64, ReadMark)>;
+/// A tweet known to exist: its author (for the visibility rule) and the
+/// like count the database showed when it was read, with when that read
+/// ended.
+#[derive(Debug, Clone, Copy)]
+pub struct KnownTweet {
+    pub author: i64,
+    /// Whether the author was protected when the tweet was read.
+    pub protected: bool,
+    seen: i64,
+    mark: Option<ReadMark>,
+}
+
+/// Tweets known to exist. Bounded, and refreshed every minute so other
+/// instances' likes and deletions show up.
+type KnownTweets = moka::sync::Cache<i64, KnownTweet>;
 
 /// The like service of one API instance. Cheap to clone.
 #[derive(Clone)]
@@ -92,7 +103,27 @@ impl Likes {
         })
     }
 
-    /// Adds one like; returns the tweet's like count as this instance sees it.
+    /// The tweet, from the known-tweets cache when it is there (so a storm
+    /// of likes costs no database read per like); 404 if it does not exist.
+    pub async fn known(&self, tweet: i64) -> AppResult<KnownTweet> {
+        if let Some(known) = self.known.get(&tweet) {
+            return Ok(known);
+        }
+        let found = self.store.tweet(tweet).await?;
+        let found = found.ok_or(AppError::NotFound(Missing::Tweet))?;
+        let known = KnownTweet {
+            author: found.author.id,
+            protected: found.author.protected,
+            seen: found.like_count,
+            mark: self.batcher.as_ref().map(Batcher::mark),
+        };
+        self.known.insert(tweet, known);
+        Ok(known)
+    }
+
+    /// Adds one like; returns the tweet's like count as this instance sees
+    /// it. The caller has checked with [`Likes::known`] that the tweet
+    /// exists and may be seen.
     pub async fn like(&self, tweet: i64) -> AppResult<i64> {
         let Some(batcher) = &self.batcher else {
             let counts = self.store.add_likes(&[(tweet, 1)]).await?;
@@ -100,18 +131,8 @@ impl Likes {
             self.metrics.likes_accepted.inc();
             return Ok(count);
         };
-        let (seen, mark) = match self.known.get(&tweet) {
-            Some(known) => known,
-            None => {
-                let found = self.store.tweet(tweet).await?;
-                let known = (
-                    found.ok_or(AppError::NotFound(Missing::Tweet))?.like_count,
-                    batcher.mark(),
-                );
-                self.known.insert(tweet, known);
-                known
-            }
-        };
+        let known = self.known(tweet).await?;
+        let (seen, mark) = (known.seen, known.mark.unwrap_or_else(|| batcher.mark()));
         batcher.like(tweet).await?;
         if let Some(count) = batcher.count_now(tweet, seen, mark) {
             return Ok(count);
@@ -137,6 +158,12 @@ impl Likes {
     /// Forgets a deleted tweet, so further likes get 404.
     pub fn forget(&self, tweet: i64) {
         self.known.invalidate(&tweet);
+    }
+
+    /// Forgets every known tweet: an account's protection changed, and
+    /// what the cache says of its authors may be out of date.
+    pub fn forget_all(&self) {
+        self.known.invalidate_all();
     }
 
     /// Writes everything held to the database (graceful shutdown).

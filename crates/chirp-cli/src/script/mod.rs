@@ -272,6 +272,7 @@ impl Runner {
             let patch = ProfilePatch {
                 display_name: Some(display_name.unwrap_or(&me.display_name).to_owned()),
                 bio: Some(bio.unwrap_or(&me.bio).to_owned()),
+                protected: None,
             };
             self.api
                 .update_profile(&session.token, &patch)

@@ -67,7 +67,14 @@ pub(crate) fn tweet_list(filter: &TweetFilter, page: Page) -> Key {
         .opt_text("q", filter.search.as_deref())
         .opt_int("reply_to", filter.reply_to)
         .opt_int("home_of", filter.home_of)
+        .opt_int("viewer", filter.viewer)
         .page(page)
+}
+
+/// Whether an account may see any protected account's tweets (see
+/// `SocialStore::sees_protected`).
+pub(crate) fn sees_protected(account: i64) -> Key {
+    Key::new("l:sees-protected").int("of", account)
 }
 
 /// The accounts matching `query` (all when `None`).
@@ -154,6 +161,13 @@ pub(crate) mod scope {
     pub(crate) fn hashtag_counts() -> Key {
         Key::new("g:tag-counts")
     }
+
+    /// Who may see which account's tweets: bumped when an account turns
+    /// protected or public, which changes what every list of tweets may
+    /// show, so every one of them depends on it.
+    pub(crate) fn visibility() -> Key {
+        Key::new("g:visibility")
+    }
 }
 
 #[cfg(test)]
@@ -177,6 +191,7 @@ mod tests {
             search: search.map(str::to_owned),
             reply_to,
             home_of,
+            viewer: None,
         }
     }
 
@@ -237,6 +252,17 @@ mod tests {
         }
         // Author names differ only in case once; every other filter got a key of its own.
         assert_eq!(seen.len(), 3 * 7 * 3 * 7 * 4 * 2);
+    }
+
+    #[test]
+    fn each_viewer_gets_keys_of_its_own() {
+        let anonymous = filter(None, None, None, None, None, Some(1));
+        let mut viewed = anonymous.clone();
+        viewed.viewer = Some(1);
+        assert_ne!(
+            tweet_list(&anonymous, Page::first(20)).under(""),
+            tweet_list(&viewed, Page::first(20)).under("")
+        );
     }
 
     #[test]
@@ -308,6 +334,7 @@ mod tests {
             category_list(page).under(""),
             hashtag_counts("", 20).under(""),
             home_authors(1).under(""),
+            sees_protected(1).under(""),
             tweet_list(&TweetFilter::default(), page).under(""),
             scope::public().under(""),
             scope::author("a").under(""),
@@ -320,6 +347,7 @@ mod tests {
             scope::accounts().under(""),
             scope::categories().under(""),
             scope::hashtag_counts().under(""),
+            scope::visibility().under(""),
         ];
         for (i, a) in keys.iter().enumerate() {
             for b in &keys[i + 1..] {

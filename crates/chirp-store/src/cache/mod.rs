@@ -37,8 +37,19 @@
 //!   only if its key was not evicted meanwhile (`guard.rs`), per key, so a
 //!   like batch never drops the fill of a tweet it did not touch. Lists need
 //!   no such guard: a list read before a bump carries the old stamp.
-//! * Sessions, credentials and follow states are never cached: they decide
-//!   who may do what and must be current.
+//! * **Protected accounts** (issue 10): no shared entry holds what only
+//!   some may see. A tweet by a protected account is never stored as an
+//!   entity; lists are cached only as the anonymous view (which the SQL
+//!   restricts to public accounts) or as their owner's home timeline (ids
+//!   only, every one the owner's to see). A logged-in reader who may see
+//!   no protected account sees exactly the anonymous view, so it is served
+//!   that (`sees_protected`, cached per reader); one who may is served from
+//!   the database. When an account turns protected its cached tweets are
+//!   deleted and the `visibility` scope, on which every tweet list depends,
+//!   is bumped.
+//! * Sessions, credentials, follow states, follow requests, notifications
+//!   and messages are never cached: they decide who may do what, or are
+//!   private, and must be current.
 //!
 //! The backend is in-process ([`backend::MemoryBackend`]) or Redis
 //! ([`backend::RedisBackend`]), where the counters live too (`INCR`, read
@@ -60,9 +71,11 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use chirp_core::model::{Account, Category, FollowState, HashtagCount, Tweet};
+use chirp_core::model::{
+    Account, Category, Conversation, FollowState, HashtagCount, Message, Tweet,
+};
 use chirp_core::page::{Page, Paged};
-use chirp_core::text::{CategorySlug, TweetText, Username};
+use chirp_core::text::{CategorySlug, MessageText, Username};
 use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -72,8 +85,10 @@ use self::guard::{Evictions, Ticket};
 use self::keys::{Key, scope};
 use crate::stats::DbCounts;
 use crate::{
-    AccountPatch, AccountStore, CategoryStore, Credentials, HealthStore, LandedLikes, NewAccount,
-    NewCategory, NewTweet, SessionStore, SocialStore, Store, StoreResult, TweetFilter, TweetStore,
+    AccountPatch, AccountStore, CategoryStore, Credentials, Followed, HealthStore, LandedLikes,
+    MessageStore, NewAccount, NewCategory, NewNotification, NewTweet, NotificationStore,
+    SessionStore, SocialStore, Store, StoreResult, StoredNotification, TweetEdit, TweetFilter,
+    TweetStore,
 };
 
 /// Namespace of every key, so a shared Redis can hold other things too.
@@ -218,7 +233,11 @@ impl CachedStore {
         if !missing.is_empty() {
             let ticket = self.evictions.ticket();
             for t in self.inner.tweets_by_ids(&missing).await? {
-                self.fill(ticket, &self.tweet_key(t.id), &t).await;
+                // Only some may see a protected account's tweet: it never
+                // goes in a shared entry.
+                if !t.author.protected {
+                    self.fill(ticket, &self.tweet_key(t.id), &t).await;
+                }
                 found.insert(t.id, t);
             }
         }
@@ -329,6 +348,7 @@ impl CachedStore {
         if scopes.is_empty() {
             scopes.push(scope::public());
         }
+        scopes.push(scope::visibility());
         scopes
     }
 
@@ -427,10 +447,24 @@ impl AccountStore for CachedStore {
         // Only the display name decides which searches find an account;
         // account lists hold ids, so the rest shows through the entry.
         let renamed = patch.display_name.is_some();
+        // Whether it was protected before, from the database, when asked
+        // to change it (a settings form sends the switch every time).
+        let was_protected = match patch.protected {
+            Some(_) => self.inner.account_by_id(id).await?.map(|a| a.protected),
+            None => None,
+        };
         let account = self.inner.update_account(id, patch).await?;
         self.forget_accounts(&[id]).await;
         if renamed {
             self.bump([scope::accounts()]).await;
+        }
+        if was_protected.is_some_and(|was| was != account.protected) {
+            if account.protected {
+                // Its tweets were public, so entries of them may be cached.
+                let ids = self.inner.tweet_ids_by_author(id).await?;
+                self.forget_tweets(ids).await;
+            }
+            self.bump([scope::visibility()]).await;
         }
         Ok(account)
     }
@@ -442,6 +476,10 @@ impl AccountStore for CachedStore {
             self.inner.list_accounts(query, page),
         )
         .await
+    }
+
+    async fn accounts_by_usernames(&self, usernames: &[Username]) -> StoreResult<Vec<Account>> {
+        self.inner.accounts_by_usernames(usernames).await
     }
 }
 
@@ -491,15 +529,10 @@ impl TweetStore for CachedStore {
         self.hydrate(ids).await
     }
 
-    async fn edit_tweet(
-        &self,
-        id: i64,
-        text: &TweetText,
-        hashtags: &[String],
-    ) -> StoreResult<Tweet> {
+    async fn edit_tweet(&self, id: i64, edit: &TweetEdit) -> StoreResult<Tweet> {
         // The tags it had, from the database: a cached copy might be behind.
         let before = self.inner.tweet(id).await?;
-        let tweet = self.inner.edit_tweet(id, text, hashtags).await?;
+        let tweet = self.inner.edit_tweet(id, edit).await?;
         self.forget_tweets([id]).await;
         // An edit changes only which searches and hashtag lists the tweet
         // is in: the tags it lost or gained, and any search.
@@ -514,11 +547,17 @@ impl TweetStore for CachedStore {
         Ok(tweet)
     }
 
-    async fn delete_tweet(&self, id: i64) -> StoreResult<()> {
+    async fn delete_tweet(&self, id: i64) -> StoreResult<Vec<i64>> {
         let before = self.inner.tweet(id).await?;
-        self.inner.delete_tweet(id).await?;
+        let replies = self.inner.delete_tweet(id).await?;
         let parent = before.as_ref().and_then(|t| t.reply_to);
-        self.forget_tweets(std::iter::once(id).chain(parent)).await;
+        // Its replies' entries still name it as their parent.
+        self.forget_tweets(
+            std::iter::once(id)
+                .chain(parent)
+                .chain(replies.iter().copied()),
+        )
+        .await;
         // Its replies stay, no longer answering it.
         let mut scopes = vec![scope::replies(id)];
         if let Some(t) = before {
@@ -530,10 +569,30 @@ impl TweetStore for CachedStore {
             scopes.push(scope::public());
         }
         self.bump(scopes).await;
-        Ok(())
+        Ok(replies)
+    }
+
+    async fn tweet_ids_by_author(&self, author: i64) -> StoreResult<Vec<i64>> {
+        self.inner.tweet_ids_by_author(author).await
     }
 
     async fn list_tweets(&self, filter: &TweetFilter, page: Page) -> StoreResult<Paged<Tweet>> {
+        // Cached as the anonymous view, or as its owner's home timeline;
+        // see the module doc.
+        let anonymous;
+        let filter = match filter.viewer {
+            Some(viewer) if filter.home_of != Some(viewer) => {
+                if self.sees_protected(viewer).await? {
+                    return self.inner.list_tweets(filter, page).await;
+                }
+                anonymous = TweetFilter {
+                    viewer: None,
+                    ..filter.clone()
+                };
+                &anonymous
+            }
+            _ => filter,
+        };
         let home_authors = match filter.home_of {
             Some(me) => match self.home_authors(me).await? {
                 Some(authors) => authors,
@@ -570,7 +629,7 @@ impl TweetStore for CachedStore {
     async fn hashtags(&self, prefix: &str, limit: u32) -> StoreResult<Vec<HashtagCount>> {
         self.list(
             keys::hashtag_counts(prefix, limit),
-            vec![scope::hashtag_counts()],
+            vec![scope::hashtag_counts(), scope::visibility()],
             self.inner.hashtags(prefix, limit),
         )
         .await
@@ -584,12 +643,12 @@ impl SocialStore for CachedStore {
         follower: i64,
         followee: i64,
         state: FollowState,
-    ) -> StoreResult<FollowState> {
-        let state = self.inner.follow(follower, followee, state).await?;
+    ) -> StoreResult<Followed> {
+        let followed = self.inner.follow(follower, followee, state).await?;
         self.forget_accounts(&[follower, followee]).await;
         self.bump([scope::followers(followee), scope::following(follower)])
             .await;
-        Ok(state)
+        Ok(followed)
     }
 
     async fn unfollow(&self, follower: i64, followee: i64) -> StoreResult<bool> {
@@ -620,6 +679,117 @@ impl SocialStore for CachedStore {
             self.inner.following(account, page),
         )
         .await
+    }
+
+    async fn follow_requests(&self, account: i64, page: Page) -> StoreResult<Paged<Account>> {
+        self.inner.follow_requests(account, page).await
+    }
+
+    async fn accept_follow(&self, follower: i64, followee: i64) -> StoreResult<bool> {
+        let accepted = self.inner.accept_follow(follower, followee).await?;
+        if accepted {
+            self.forget_accounts(&[follower, followee]).await;
+            self.bump([scope::followers(followee), scope::following(follower)])
+                .await;
+        }
+        Ok(accepted)
+    }
+
+    async fn reject_follow(&self, follower: i64, followee: i64) -> StoreResult<bool> {
+        // A request is in no cached list and no counter.
+        self.inner.reject_follow(follower, followee).await
+    }
+
+    async fn accept_all_follows(&self, account: i64) -> StoreResult<Vec<i64>> {
+        let followers = self.inner.accept_all_follows(account).await?;
+        if !followers.is_empty() {
+            let mut accounts = followers.clone();
+            accounts.push(account);
+            self.forget_accounts(&accounts).await;
+            let mut scopes = vec![scope::followers(account)];
+            scopes.extend(followers.iter().map(|&f| scope::following(f)));
+            self.bump(scopes).await;
+        }
+        Ok(followers)
+    }
+
+    async fn sees_protected(&self, viewer: i64) -> StoreResult<bool> {
+        // Its follows (and so whom it sees) move `following`; its own
+        // protection, and its followees', move `visibility`.
+        self.list(
+            keys::sees_protected(viewer),
+            vec![scope::following(viewer), scope::visibility()],
+            self.inner.sees_protected(viewer),
+        )
+        .await
+    }
+}
+
+/// Private, and read by their owner alone: passed through, never cached.
+#[async_trait]
+impl NotificationStore for CachedStore {
+    async fn create_notification(&self, new: NewNotification) -> StoreResult<StoredNotification> {
+        self.inner.create_notification(new).await
+    }
+
+    async fn notifications(
+        &self,
+        recipient: i64,
+        page: Page,
+    ) -> StoreResult<Paged<StoredNotification>> {
+        self.inner.notifications(recipient, page).await
+    }
+
+    async fn notifications_after(
+        &self,
+        recipient: i64,
+        after: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<StoredNotification>> {
+        self.inner
+            .notifications_after(recipient, after, limit)
+            .await
+    }
+
+    async fn unread_notifications(&self, recipient: i64) -> StoreResult<i64> {
+        self.inner.unread_notifications(recipient).await
+    }
+
+    async fn mark_notifications_read(
+        &self,
+        recipient: i64,
+        up_to: Option<i64>,
+    ) -> StoreResult<u64> {
+        self.inner.mark_notifications_read(recipient, up_to).await
+    }
+}
+
+/// Private to their two parties: passed through, never cached.
+#[async_trait]
+impl MessageStore for CachedStore {
+    async fn create_message(&self, from: i64, to: i64, text: &MessageText) -> StoreResult<Message> {
+        self.inner.create_message(from, to, text).await
+    }
+
+    async fn messages_by_ids(&self, ids: &[i64]) -> StoreResult<Vec<Message>> {
+        self.inner.messages_by_ids(ids).await
+    }
+
+    async fn messages_between(
+        &self,
+        me: i64,
+        other: i64,
+        page: Page,
+    ) -> StoreResult<Paged<Message>> {
+        self.inner.messages_between(me, other, page).await
+    }
+
+    async fn mark_messages_read(&self, me: i64, from: i64) -> StoreResult<u64> {
+        self.inner.mark_messages_read(me, from).await
+    }
+
+    async fn conversations(&self, me: i64, page: Page) -> StoreResult<Paged<Conversation>> {
+        self.inner.conversations(me, page).await
     }
 }
 
@@ -674,7 +844,7 @@ mod tests {
     use std::time::Duration;
 
     use chirp_core::hashtags::extract_hashtags;
-    use chirp_core::text::{Bio, DisplayName};
+    use chirp_core::text::{Bio, DisplayName, TweetText};
 
     use super::backend::MemoryBackend;
     use super::*;
@@ -731,6 +901,7 @@ mod tests {
                 author_id: author.id,
                 text: TweetText::parse(text).expect("text"),
                 hashtags: extract_hashtags(text),
+                mentions: Vec::new(),
                 reply_to: None,
                 category: None,
             })
@@ -934,8 +1105,11 @@ mod tests {
         store
             .edit_tweet(
                 t.id,
-                &TweetText::parse(text).expect("text"),
-                &extract_hashtags(text),
+                &TweetEdit {
+                    text: TweetText::parse(text).expect("text"),
+                    hashtags: extract_hashtags(text),
+                    mentions: Vec::new(),
+                },
             )
             .await
             .expect("edit");
@@ -1022,6 +1196,7 @@ mod tests {
             .create_tweet(NewTweet {
                 author_id: author.id,
                 text: TweetText::parse("hello").expect("text"),
+                mentions: Vec::new(),
                 hashtags: Vec::new(),
                 reply_to: None,
                 category: None,

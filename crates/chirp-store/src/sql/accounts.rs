@@ -135,6 +135,29 @@ impl AccountStore for SqlStore {
             .collect::<Result<Vec<_>, _>>()?;
         Ok(page.finish(accounts, |a| a.id))
     }
+
+    async fn accounts_by_usernames(&self, usernames: &[Username]) -> StoreResult<Vec<Account>> {
+        if usernames.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut sql = Sql::new(concat!(
+            "SELECT ",
+            account_columns!(""),
+            " FROM accounts WHERE username_lower IN ("
+        ));
+        for (i, name) in usernames.iter().enumerate() {
+            if i > 0 {
+                sql.push(", ");
+            }
+            sql.bind(name.lowercase());
+        }
+        sql.push(")");
+        let rows = db::read_all(&self.stats, &self.read, sql.build()?).await?;
+        Ok(rows
+            .iter()
+            .map(rows::account)
+            .collect::<Result<Vec<_>, _>>()?)
+    }
 }
 
 #[async_trait]

@@ -11,6 +11,8 @@ mod categories;
 pub(crate) mod db;
 pub mod dialect;
 mod health;
+mod messages;
+mod notifications;
 mod rows;
 mod social;
 mod tweets;

@@ -3,10 +3,12 @@
 //! The column lists live here as macros so statements can `concat!` them into
 //! `'static` SQL, and the decoders below always agree with them.
 
-use chirp_core::model::{Account, Author, Category, Tweet};
+use chirp_core::model::{Account, Author, Category, Message, NotificationKind, Tweet};
 use chrono::{DateTime, Utc};
 use sqlx::Row;
 use sqlx::any::AnyRow;
+
+use crate::StoredNotification;
 
 /// Columns of an account, each prefixed by `$p` (`""` or `"a."`).
 macro_rules! account_columns {
@@ -44,6 +46,25 @@ macro_rules! tweet_select {
     };
 }
 
+/// `SELECT` of a direct message with both parties, ready for a `WHERE`.
+macro_rules! message_select {
+    () => {
+        "SELECT m.id, m.text, m.created_at, \
+         m.sender_id, s.username AS s_username, s.display_name AS s_display_name, s.protected AS s_protected, \
+         m.recipient_id, r.username AS r_username, r.display_name AS r_display_name, r.protected AS r_protected \
+         FROM messages m JOIN accounts s ON s.id = m.sender_id JOIN accounts r ON r.id = m.recipient_id "
+    };
+}
+
+/// `SELECT` of a notification with its actor, ready for a `WHERE`.
+macro_rules! notification_select {
+    () => {
+        "SELECT n.id, n.recipient_id, n.kind, n.tweet_id, n.message_id, n.created_at, n.is_read, \
+         n.actor_id, a.username AS a_username, a.display_name AS a_display_name, a.protected AS a_protected \
+         FROM notifications n JOIN accounts a ON a.id = n.actor_id "
+    };
+}
+
 /// Columns of a category.
 macro_rules! category_columns {
     () => {
@@ -51,7 +72,9 @@ macro_rules! category_columns {
     };
 }
 
-pub(crate) use {account_columns, category_columns, tweet_select};
+pub(crate) use {
+    account_columns, category_columns, message_select, notification_select, tweet_select,
+};
 
 /// Times are stored as unix microseconds.
 pub(crate) fn now_micros() -> i64 {
@@ -110,5 +133,42 @@ pub(crate) fn category(row: &AnyRow) -> Result<Category, sqlx::Error> {
         name: row.try_get("name")?,
         description: row.try_get("description")?,
         created_at: time(row.try_get("created_at")?),
+    })
+}
+
+/// The author whose columns are `{p}id` (or `id_column`), `{p}username`, ...
+fn author(row: &AnyRow, id_column: &str, p: &str) -> Result<Author, sqlx::Error> {
+    Ok(Author {
+        id: row.try_get(id_column)?,
+        username: row.try_get(format!("{p}username").as_str())?,
+        display_name: row.try_get(format!("{p}display_name").as_str())?,
+        protected: row.try_get::<i64, _>(format!("{p}protected").as_str())? != 0,
+    })
+}
+
+pub(crate) fn message(row: &AnyRow) -> Result<Message, sqlx::Error> {
+    Ok(Message {
+        id: row.try_get("id")?,
+        from: author(row, "sender_id", "s_")?,
+        to: author(row, "recipient_id", "r_")?,
+        text: row.try_get("text")?,
+        created_at: time(row.try_get("created_at")?),
+    })
+}
+
+pub(crate) fn notification(row: &AnyRow) -> Result<StoredNotification, sqlx::Error> {
+    let kind: String = row.try_get("kind")?;
+    Ok(StoredNotification {
+        id: row.try_get("id")?,
+        recipient: row.try_get("recipient_id")?,
+        kind: NotificationKind::from_db(&kind).ok_or_else(|| sqlx::Error::ColumnDecode {
+            index: "kind".into(),
+            source: format!("unknown notification kind {kind:?}").into(),
+        })?,
+        actor: author(row, "actor_id", "a_")?,
+        tweet: row.try_get("tweet_id")?,
+        message: row.try_get("message_id")?,
+        created_at: time(row.try_get("created_at")?),
+        read: row.try_get::<i64, _>("is_read")? != 0,
     })
 }

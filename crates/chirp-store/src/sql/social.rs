@@ -8,7 +8,7 @@ use sqlx::Row;
 use super::SqlStore;
 use super::db::{self, Sql};
 use super::rows::{self, account_columns, now_micros};
-use crate::{Missing, SocialStore, StoreError, StoreResult};
+use crate::{Followed, Missing, SocialStore, StoreError, StoreResult};
 
 fn state_of(s: &str) -> StoreResult<FollowState> {
     FollowState::from_db(s).ok_or(StoreError::NotFound(Missing::FollowState))
@@ -34,6 +34,7 @@ impl SqlStore {
         account: i64,
         page: Page,
         followers: bool,
+        state: FollowState,
     ) -> StoreResult<Paged<Account>> {
         let mut sql = if followers {
             Sql::new(concat!(
@@ -49,7 +50,9 @@ impl SqlStore {
             ))
         };
         sql.bind(account)
-            .push(" AND f.state = 'following' AND f.id < ")
+            .push(" AND f.state = ")
+            .bind(state.as_str().to_owned())
+            .push(" AND f.id < ")
             .bind(page.before_key())
             .push(" ORDER BY f.id DESC LIMIT ")
             .bind(page.fetch_limit());
@@ -69,7 +72,7 @@ impl SocialStore for SqlStore {
         follower: i64,
         followee: i64,
         state: FollowState,
-    ) -> StoreResult<FollowState> {
+    ) -> StoreResult<Followed> {
         let stats = &*self.stats;
         let mut tx = self.write.begin().await?;
         let q = sqlx::query(
@@ -81,14 +84,17 @@ impl SocialStore for SqlStore {
         .bind(state.as_str())
         .bind(now_micros());
         let inserted = db::write_returning(stats, &mut *tx, q).await?;
-        let state = match inserted {
+        let followed = match inserted {
             Some(_) => {
                 if state == FollowState::Following {
                     for q in counters(follower, followee, 1) {
                         db::write(stats, &mut *tx, q).await?;
                     }
                 }
-                state
+                Followed {
+                    state,
+                    created: true,
+                }
             }
             None => {
                 let q = sqlx::query(
@@ -99,11 +105,14 @@ impl SocialStore for SqlStore {
                 let row = db::read_optional(stats, &mut *tx, q)
                     .await?
                     .ok_or(StoreError::NotFound(Missing::Follow))?;
-                state_of(&row.try_get::<String, _>("state")?)?
+                Followed {
+                    state: state_of(&row.try_get::<String, _>("state")?)?,
+                    created: false,
+                }
             }
         };
         tx.commit().await?;
-        Ok(state)
+        Ok(followed)
     }
 
     async fn unfollow(&self, follower: i64, followee: i64) -> StoreResult<bool> {
@@ -137,10 +146,97 @@ impl SocialStore for SqlStore {
     }
 
     async fn followers(&self, account: i64, page: Page) -> StoreResult<Paged<Account>> {
-        self.edges(account, page, true).await
+        self.edges(account, page, true, FollowState::Following)
+            .await
     }
 
     async fn following(&self, account: i64, page: Page) -> StoreResult<Paged<Account>> {
-        self.edges(account, page, false).await
+        self.edges(account, page, false, FollowState::Following)
+            .await
+    }
+
+    async fn follow_requests(&self, account: i64, page: Page) -> StoreResult<Paged<Account>> {
+        self.edges(account, page, true, FollowState::Requested)
+            .await
+    }
+
+    async fn accept_follow(&self, follower: i64, followee: i64) -> StoreResult<bool> {
+        let stats = &*self.stats;
+        let mut tx = self.write.begin().await?;
+        let q = sqlx::query(
+            "UPDATE follows SET state = 'following' \
+             WHERE follower_id = $1 AND followee_id = $2 AND state = 'requested'",
+        )
+        .bind(follower)
+        .bind(followee);
+        if db::write(stats, &mut *tx, q).await?.rows_affected() == 0 {
+            return Ok(false);
+        }
+        for q in counters(follower, followee, 1) {
+            db::write(stats, &mut *tx, q).await?;
+        }
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn reject_follow(&self, follower: i64, followee: i64) -> StoreResult<bool> {
+        let q = sqlx::query(
+            "DELETE FROM follows WHERE follower_id = $1 AND followee_id = $2 AND state = 'requested'",
+        )
+        .bind(follower)
+        .bind(followee);
+        Ok(db::write(&self.stats, &self.write, q)
+            .await?
+            .rows_affected()
+            > 0)
+    }
+
+    async fn accept_all_follows(&self, account: i64) -> StoreResult<Vec<i64>> {
+        let stats = &*self.stats;
+        let mut tx = self.write.begin().await?;
+        let q = sqlx::query(
+            "UPDATE follows SET state = 'following' \
+             WHERE followee_id = $1 AND state = 'requested' RETURNING follower_id",
+        )
+        .bind(account);
+        let rows = db::write_all(stats, &mut *tx, q).await?;
+        let followers = rows
+            .iter()
+            .map(|r| r.try_get::<i64, _>("follower_id"))
+            .collect::<Result<Vec<_>, _>>()?;
+        if !followers.is_empty() {
+            let n = followers.len() as i64;
+            let q = sqlx::query(
+                "UPDATE accounts SET followers_count = followers_count + $1 WHERE id = $2",
+            )
+            .bind(n)
+            .bind(account);
+            db::write(stats, &mut *tx, q).await?;
+            let mut sql =
+                Sql::new("UPDATE accounts SET following_count = following_count + 1 WHERE id IN (");
+            for (i, f) in followers.iter().enumerate() {
+                if i > 0 {
+                    sql.push(", ");
+                }
+                sql.bind(*f);
+            }
+            sql.push(")");
+            db::write(stats, &mut *tx, sql.build()?).await?;
+        }
+        tx.commit().await?;
+        Ok(followers)
+    }
+
+    async fn sees_protected(&self, viewer: i64) -> StoreResult<bool> {
+        let q = sqlx::query(
+            "SELECT 1 AS yes FROM accounts WHERE id = $1 AND protected = 1 \
+             UNION ALL SELECT 1 AS yes FROM follows f JOIN accounts a ON a.id = f.followee_id \
+             WHERE f.follower_id = $2 AND f.state = 'following' AND a.protected = 1 LIMIT 1",
+        )
+        .bind(viewer)
+        .bind(viewer);
+        Ok(db::read_optional(&self.stats, &self.read, q)
+            .await?
+            .is_some())
     }
 }

@@ -3,7 +3,6 @@
 use async_trait::async_trait;
 use chirp_core::model::{HashtagCount, Tweet};
 use chirp_core::page::{Page, Paged};
-use chirp_core::text::TweetText;
 use sqlx::AnyConnection;
 use sqlx::Row;
 
@@ -11,7 +10,9 @@ use super::SqlStore;
 use super::db::{self, Sql};
 use super::rows::{self, now_micros, tweet_select};
 use crate::stats::DbStats;
-use crate::{LandedLikes, Missing, NewTweet, StoreError, StoreResult, TweetFilter, TweetStore};
+use crate::{
+    LandedLikes, Missing, NewTweet, StoreError, StoreResult, TweetEdit, TweetFilter, TweetStore,
+};
 
 /// Reads one tweet on `conn` (inside a transaction, so the writer sees its
 /// own changes).
@@ -120,12 +121,13 @@ impl TweetStore for SqlStore {
             }
         }
         let q = sqlx::query(
-            "INSERT INTO tweets (author_id, text, hashtags, reply_to, category_id, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+            "INSERT INTO tweets (author_id, text, hashtags, mentions, reply_to, category_id, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
         )
         .bind(new.author_id)
         .bind(new.text.into_inner())
         .bind(new.hashtags.join(" "))
+        .bind(new.mentions.join(" "))
         .bind(new.reply_to)
         .bind(category_id)
         .bind(now_micros());
@@ -167,20 +169,18 @@ impl TweetStore for SqlStore {
             .collect::<Result<Vec<_>, _>>()?)
     }
 
-    async fn edit_tweet(
-        &self,
-        id: i64,
-        text: &TweetText,
-        hashtags: &[String],
-    ) -> StoreResult<Tweet> {
+    async fn edit_tweet(&self, id: i64, edit: &TweetEdit) -> StoreResult<Tweet> {
         let stats = &*self.stats;
+        let hashtags = &edit.hashtags;
         let mut tx = self.write.begin().await?;
-        let q =
-            sqlx::query("UPDATE tweets SET text = $1, hashtags = $2, edited_at = $3 WHERE id = $4")
-                .bind(text.as_str().to_owned())
-                .bind(hashtags.join(" "))
-                .bind(now_micros())
-                .bind(id);
+        let q = sqlx::query(
+            "UPDATE tweets SET text = $1, hashtags = $2, mentions = $3, edited_at = $4 WHERE id = $5",
+        )
+        .bind(edit.text.as_str().to_owned())
+        .bind(hashtags.join(" "))
+        .bind(edit.mentions.join(" "))
+        .bind(now_micros())
+        .bind(id);
         if db::write(stats, &mut *tx, q).await?.rows_affected() == 0 {
             return Err(StoreError::NotFound(Missing::Tweet));
         }
@@ -192,9 +192,17 @@ impl TweetStore for SqlStore {
         Ok(tweet)
     }
 
-    async fn delete_tweet(&self, id: i64) -> StoreResult<()> {
+    async fn delete_tweet(&self, id: i64) -> StoreResult<Vec<i64>> {
         let stats = &*self.stats;
         let mut tx = self.write.begin().await?;
+        // What `ON DELETE SET NULL` would do, but telling which rows.
+        let q = sqlx::query("UPDATE tweets SET reply_to = NULL WHERE reply_to = $1 RETURNING id")
+            .bind(id);
+        let replies = db::write_all(stats, &mut *tx, q)
+            .await?
+            .iter()
+            .map(|r| r.try_get::<i64, _>("id"))
+            .collect::<Result<Vec<_>, _>>()?;
         let q =
             sqlx::query("DELETE FROM tweets WHERE id = $1 RETURNING author_id, reply_to").bind(id);
         let row = db::write_returning(stats, &mut *tx, q)
@@ -211,12 +219,36 @@ impl TweetStore for SqlStore {
             db::write(stats, &mut *tx, q).await?;
         }
         tx.commit().await?;
-        Ok(())
+        Ok(replies)
+    }
+
+    async fn tweet_ids_by_author(&self, author: i64) -> StoreResult<Vec<i64>> {
+        let q = sqlx::query("SELECT id FROM tweets WHERE author_id = $1").bind(author);
+        let rows = db::read_all(&self.stats, &self.read, q).await?;
+        Ok(rows
+            .iter()
+            .map(|r| r.try_get("id"))
+            .collect::<Result<_, _>>()?)
     }
 
     async fn list_tweets(&self, filter: &TweetFilter, page: Page) -> StoreResult<Paged<Tweet>> {
         let mut sql = Sql::new(concat!(tweet_select!(), "WHERE t.id < "));
         sql.bind(page.before_key());
+        // Who may see what: the one place lists apply it.
+        match filter.viewer {
+            None => {
+                sql.push(" AND a.protected = 0");
+            }
+            Some(viewer) => {
+                sql.push(" AND (a.protected = 0 OR t.author_id = ")
+                    .bind(viewer)
+                    .push(
+                        " OR t.author_id IN (SELECT followee_id FROM follows WHERE follower_id = ",
+                    )
+                    .bind(viewer)
+                    .push(" AND state = 'following'))");
+            }
+        }
         if let Some(author) = &filter.author {
             sql.push(" AND a.username_lower = ")
                 .bind(author.lowercase());
@@ -323,14 +355,18 @@ impl TweetStore for SqlStore {
     }
 
     async fn hashtags(&self, prefix: &str, limit: u32) -> StoreResult<Vec<HashtagCount>> {
-        let mut sql = Sql::new("SELECT tag, COUNT(*) AS n FROM tweet_hashtags");
+        let mut sql = Sql::new(
+            "SELECT h.tag, COUNT(*) AS n FROM tweet_hashtags h \
+             JOIN tweets t ON t.id = h.tweet_id JOIN accounts a ON a.id = t.author_id \
+             WHERE a.protected = 0",
+        );
         if !prefix.is_empty() {
-            sql.push(" WHERE tag >= ")
+            sql.push(" AND h.tag >= ")
                 .bind(prefix.to_owned())
-                .push(" AND tag < ")
+                .push(" AND h.tag < ")
                 .bind(prefix_end(prefix));
         }
-        sql.push(" GROUP BY tag ORDER BY n DESC, tag LIMIT ")
+        sql.push(" GROUP BY h.tag ORDER BY n DESC, h.tag LIMIT ")
             .bind(i64::from(limit));
         let rows = db::read_all(&self.stats, &self.read, sql.build()?).await?;
         rows.iter()
