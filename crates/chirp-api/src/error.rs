@@ -55,6 +55,9 @@ pub enum ApiError {
     /// Too many attempts; try again after `retry_after` (429).
     #[error("too many failed log-ins for this account; try again in {} minute(s)", retry_after.as_secs().div_ceil(60).max(1))]
     RateLimited { retry_after: std::time::Duration },
+    /// The account holds as many notification streams as it may (429).
+    #[error("too many open notification streams (at most {0} per account); close one")]
+    TooManyStreams(usize),
     /// A dependency (the database) is down (503).
     #[error("service temporarily unavailable, try again shortly")]
     Unavailable(#[source] anyhow::Error),
@@ -75,7 +78,7 @@ impl ApiError {
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::RateLimited { .. } | Self::TooManyStreams(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -94,6 +97,7 @@ impl ApiError {
             Self::Conflict(_) => "conflict",
             Self::PayloadTooLarge => "payload_too_large",
             Self::RateLimited { .. } => "rate_limited",
+            Self::TooManyStreams(_) => "too_many_streams",
             Self::Unavailable(_) => "unavailable",
             Self::Internal(_) => "internal",
         }
@@ -146,6 +150,10 @@ impl From<AppError> for ApiError {
             AppError::NotFound(what) => Self::NotFound(what.noun()),
             AppError::Conflict(what) => Self::Conflict(what),
             AppError::LikeRefused(why) => Self::Unavailable(why.into()),
+            AppError::TooManyStreams(cap) => Self::TooManyStreams(cap),
+            AppError::ShuttingDown => {
+                Self::Unavailable(anyhow::anyhow!("this instance is shutting down"))
+            }
             AppError::Unavailable(source) => Self::Unavailable(source),
             AppError::Internal(source) => Self::Internal(source),
         }

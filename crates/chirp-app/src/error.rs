@@ -29,6 +29,12 @@ pub enum AppError {
     /// shutdown. Worth retrying shortly.
     #[error(transparent)]
     LikeRefused(#[from] LikeRefused),
+    /// The account has as many live streams open as it may.
+    #[error("too many open notification streams (at most {0} per account); close one")]
+    TooManyStreams(usize),
+    /// This instance is stopping; try another (or again shortly).
+    #[error("this instance is shutting down")]
+    ShuttingDown,
     /// A dependency (the database) is down; worth retrying.
     #[error("a dependency is unavailable")]
     Unavailable(#[source] anyhow::Error),

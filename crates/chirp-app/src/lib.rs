@@ -32,6 +32,7 @@ pub mod categories;
 pub mod error;
 pub mod events;
 pub mod likes;
+pub mod live;
 pub mod messages;
 pub mod metrics;
 pub mod notifications;
@@ -50,6 +51,7 @@ pub use chirp_store::{DbCounts, Missing, TweetFilter};
 pub use error::{AppError, AppResult};
 pub use events::{Event, EventBus, InProcessBus};
 pub use likes::{Likes, LikesConfig};
+pub use live::{Hub, LiveConfig, LiveStream, Push};
 pub use metrics::Metrics;
 
 /// Who is reading. Every read takes one, so the rule of what a viewer may
@@ -79,6 +81,8 @@ pub struct AppConfig {
     pub session_ttl: Duration,
     /// Password hashes computed at once (each holds 19 MiB).
     pub password_concurrency: usize,
+    /// Limits of the live notification streams.
+    pub live: LiveConfig,
 }
 
 impl Default for AppConfig {
@@ -86,6 +90,7 @@ impl Default for AppConfig {
         Self {
             session_ttl: Duration::from_secs(30 * 24 * 3600),
             password_concurrency: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            live: LiveConfig::default(),
         }
     }
 }
@@ -104,6 +109,10 @@ struct Parts {
     likes: Likes,
     /// Where writes are announced.
     bus: Arc<dyn EventBus>,
+    /// The notification streams this instance holds.
+    live: Hub,
+    /// The task feeding them from the bus.
+    feed: tokio::task::JoinHandle<()>,
     /// Counters of the operations, for `/metrics`.
     metrics: Metrics,
     config: AppConfig,
@@ -111,7 +120,9 @@ struct Parts {
 
 impl App {
     /// Gathers the parts; [`Likes::start`] makes the like service (it
-    /// replays the journal) and must share `metrics`.
+    /// replays the journal) and must share `metrics`. Starts the task that
+    /// feeds this instance's notification streams from the bus, so it must
+    /// be called inside a tokio runtime.
     pub fn new(
         store: Arc<dyn Store>,
         likes: Likes,
@@ -119,8 +130,12 @@ impl App {
         metrics: Metrics,
         config: AppConfig,
     ) -> Self {
+        let live = Hub::new(config.live);
+        let feed = feed_streams(bus.as_ref(), live.clone());
         Self(Arc::new(Parts {
             passwords: passwords::Passwords::new(config.password_concurrency),
+            live,
+            feed,
             store,
             likes,
             bus,
@@ -137,6 +152,11 @@ impl App {
     /// The event bus, for subscribers.
     pub fn bus(&self) -> &Arc<dyn EventBus> {
         &self.0.bus
+    }
+
+    /// The notification streams this instance holds.
+    pub fn live(&self) -> &Hub {
+        &self.0.live
     }
 
     /// The metrics the operations keep.
@@ -157,6 +177,8 @@ impl App {
     /// Writes every like still held, then closes the database: call once
     /// requests have drained.
     pub async fn shutdown(&self) {
+        self.0.live.shutdown();
+        self.0.feed.abort();
         self.0.likes.shutdown().await;
         self.0.store.close().await;
     }
@@ -168,4 +190,30 @@ impl App {
     fn publish(&self, event: Event) {
         self.0.bus.publish(event);
     }
+}
+
+/// Feeds `hub` from `bus`: each stored notification to its recipient's
+/// streams, and after missed events a resync. Ends when the bus does.
+fn feed_streams(bus: &dyn EventBus, hub: Hub) -> tokio::task::JoinHandle<()> {
+    let mut events = bus.subscribe();
+    tokio::spawn(async move {
+        use tokio::sync::broadcast::error::RecvError;
+        loop {
+            match events.recv().await {
+                Ok(Event::Notified {
+                    recipient,
+                    notification,
+                }) => hub.push(recipient, &notification),
+                Ok(_) => {}
+                Err(RecvError::Lagged(missed)) => {
+                    tracing::warn!(
+                        missed,
+                        "the stream feed fell behind; streams re-read the table"
+                    );
+                    hub.resync();
+                }
+                Err(RecvError::Closed) => return,
+            }
+        }
+    })
 }

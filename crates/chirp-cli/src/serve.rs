@@ -266,14 +266,16 @@ pub async fn serve(args: ServeArgs, shape: Shape) -> anyhow::Result<()> {
         ),
         Shape::Api => tracing::info!("chirp API instance listening on http://{addr}"),
     }
-    chirp_http::serve(
-        listener,
-        router,
-        args.net.serve_options(),
-        shutdown_signal(),
-    )
-    .await
-    .context("server error")?;
+    // On the signal, end the live streams at once: a browser holds one
+    // open for as long as its tab is, and draining would wait for it.
+    let streams = app.live().clone();
+    let stop = async move {
+        shutdown_signal().await;
+        streams.shutdown();
+    };
+    chirp_http::serve(listener, router, args.net.serve_options(), stop)
+        .await
+        .context("server error")?;
     // Requests have drained; now write every like still held.
     purge.abort();
     app.shutdown().await;

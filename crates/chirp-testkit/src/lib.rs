@@ -1,6 +1,7 @@
 //! Helpers shared by chirp's test suites: the API's HTTP tests and the
 //! tests that run the real binary both need a fresh PostgreSQL database.
-//! A dev-dependency only; nothing here ships in `chirp`.
+//! A dev-dependency only; nothing here ships in `chirp`. [`sse`] reads
+//! the live notification stream event by event.
 //!
 //! Test databases are named `{prefix}_{tag}_{process}_{n}`. The prefix
 //! belongs to one test run, so that a run cleans up after itself without
@@ -10,6 +11,8 @@
 //! old, told by the time in their prefix). A plain `cargo test` gets a
 //! prefix of the same shape per test process, so what it leaves behind is
 //! collected by a later `scripts/test` once it is a day old.
+
+pub mod sse;
 
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU32, Ordering};

@@ -11,6 +11,7 @@ pub mod messages;
 pub mod notifications;
 pub mod search;
 pub mod sessions;
+pub mod stream;
 pub mod timelines;
 pub mod tweets;
 
@@ -35,6 +36,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(timelines::router())
         .merge(categories::router())
         .merge(notifications::router())
+        .merge(stream::router())
         .merge(messages::router())
 }
 

@@ -25,4 +25,5 @@ mod security;
 mod sessions;
 mod social;
 mod storm;
+mod stream;
 mod tweets;
