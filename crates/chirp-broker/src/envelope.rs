@@ -11,10 +11,11 @@ use serde::{Deserialize, Serialize};
 pub enum Envelope {
     /// A stored notification, to push to `recipient`'s open streams. The
     /// row is already in the database: an instance that misses this
-    /// envelope loses only promptness.
+    /// envelope loses only promptness. Boxed: a notification (with its
+    /// tweet) is large, a purge is two words.
     Notification {
         recipient: i64,
-        notification: Notification,
+        notification: Box<Notification>,
     },
     /// An account's visibility changed (it turned protected): shared
     /// response caches drop what they hold of it.
@@ -78,7 +79,7 @@ mod tests {
     fn a_notification_round_trips_with_the_api_shape_inside() {
         let envelope = Envelope::Notification {
             recipient: 9,
-            notification: notification(),
+            notification: Box::new(notification()),
         };
         let json = serde_json::to_value(&envelope).unwrap_or_default();
         assert_eq!(json["type"], "notification");
