@@ -1,8 +1,8 @@
 use chirp_broker::{Delivery, Envelope, connect_with};
 
 use crate::support::{
-    Pair, PrivateRedis, expect, expect_purge, expect_resumed, namespace, notification, options,
-    redis_url, wait_connected,
+    Pair, PrivateRedis, Proxy, expect, expect_purge, expect_resumed, namespace, notification,
+    options, redis_url, wait_connected,
 };
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -123,4 +123,51 @@ async fn dropping_the_broker_ends_its_tasks() {
         ),
         "the subscriber task let go of the fan-out: {closed:?}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_publisher_idle_through_a_redis_restart_loses_nothing_after_it() {
+    let mut server = PrivateRedis::start().await;
+    let mut pair = Pair::connect(&server.url(), &namespace("redis-idle")).await;
+    pair.check_fan_out(1).await;
+
+    // Nothing is published during the outage, so the publishers' links go
+    // stale without their knowing: the first send after the restart must
+    // reopen and go through, not be dropped.
+    server.kill().await;
+    wait_connected(pair.a.as_ref(), false).await;
+    server.restart().await;
+    expect_resumed(&mut pair.rx_a).await;
+    expect_resumed(&mut pair.rx_b).await;
+    wait_connected(pair.a.as_ref(), true).await;
+    let dropped = pair.a.stats().dropped;
+    pair.a.publish(Envelope::Purge { account: 8 });
+    expect_purge(&mut pair.rx_b, 8).await;
+    assert_eq!(pair.a.stats().dropped, dropped);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_subscription_that_dies_silently_is_noticed_by_its_keepalive() {
+    let server = PrivateRedis::start().await;
+    // Frozen, the proxy keeps the connection open but passes nothing, as a
+    // hung server or a dead network would: no reset ever arrives, only the
+    // keepalive ping (1 s here) going unanswered tells.
+    let proxy = Proxy::start(&server.url()).await;
+    let broker = connect_with(
+        Some(&proxy.url_for(&server.url())),
+        None,
+        options(&namespace("redis-silent")),
+    )
+    .await
+    .expect("broker");
+    let mut rx = broker.subscribe();
+    wait_connected(broker.as_ref(), true).await;
+
+    proxy.freeze();
+    wait_connected(broker.as_ref(), false).await;
+    proxy.thaw();
+    expect_resumed(&mut rx).await;
+    wait_connected(broker.as_ref(), true).await;
+    broker.publish(Envelope::Purge { account: 9 });
+    expect_purge(&mut rx, 9).await;
 }

@@ -1,5 +1,6 @@
 //! What the broker tests share: names, waits, a private Redis server the
-//! test may kill, and a TCP proxy in front of RabbitMQ the test may cut.
+//! test may kill, and a TCP proxy in front of a server (RabbitMQ, or
+//! Redis) the test may cut or freeze.
 //!
 //! The shared Redis and RabbitMQ serve other tests at the same time, so no
 //! test here ever stops them; each test gets its own namespace so tests
@@ -11,10 +12,11 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use chirp_broker::{Broker, BrokerOptions, Delivery, Envelope};
-use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::process::{Child, Command};
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, watch};
 use tokio::task::{JoinHandle, JoinSet};
 
 /// How long any one awaited event may take before the test fails.
@@ -177,22 +179,24 @@ impl PrivateRedis {
     }
 }
 
-/// A TCP proxy between a broker client and RabbitMQ. `cut` simulates the
-/// broker going away: every proxied connection is dropped and the port
-/// stops listening (so reconnects are refused); `restore` listens again
-/// on the same port.
+/// A TCP proxy between a broker client and its server. `cut` simulates
+/// the broker going away: every proxied connection is dropped and the port
+/// stops listening (so reconnects are refused); `restore` listens again on
+/// the same port. `freeze` simulates a broker that hangs or a network that
+/// drops packets: connections stay open but nothing passes, until `thaw`.
 pub struct Proxy {
     pub port: u16,
     upstream: SocketAddr,
     serving: Option<JoinHandle<()>>,
+    frozen: watch::Sender<bool>,
 }
 
 impl Proxy {
-    /// A proxy to `upstream`, not listening yet.
+    /// A proxy to the server of `upstream_url`, not listening yet.
     pub async fn reserve(upstream_url: &str) -> Self {
         let url = url::Url::parse(upstream_url).expect("upstream URL");
         let host = url.host_str().unwrap_or("127.0.0.1");
-        let port = url.port().unwrap_or(5672);
+        let port = url.port_or_known_default().unwrap_or(5672);
         let upstream = tokio::net::lookup_host((host, port))
             .await
             .expect("resolve the upstream")
@@ -202,6 +206,7 @@ impl Proxy {
             port: free_port(),
             upstream,
             serving: None,
+            frozen: watch::Sender::new(false),
         }
     }
 
@@ -227,7 +232,8 @@ impl Proxy {
             .bind(SocketAddr::from(([127, 0, 0, 1], self.port)))
             .expect("bind the proxy port again");
         let listener = socket.listen(64).expect("listen");
-        self.serving = Some(tokio::spawn(serve(listener, self.upstream)));
+        let frozen = self.frozen.subscribe();
+        self.serving = Some(tokio::spawn(serve(listener, self.upstream, frozen)));
     }
 
     /// Drops every proxied connection and stops listening.
@@ -239,21 +245,61 @@ impl Proxy {
             let _ = serving.await;
         }
     }
+
+    /// Holds every byte in both directions; connections stay open.
+    pub fn freeze(&self) {
+        self.frozen.send_replace(true);
+    }
+
+    /// Lets bytes through again.
+    pub fn thaw(&self) {
+        self.frozen.send_replace(false);
+    }
 }
 
-async fn serve(listener: TcpListener, upstream: SocketAddr) {
+async fn serve(listener: TcpListener, upstream: SocketAddr, frozen: watch::Receiver<bool>) {
     let mut connections = JoinSet::new();
     loop {
-        let Ok((mut client, _)) = listener.accept().await else {
+        let Ok((client, _)) = listener.accept().await else {
             continue;
         };
+        let mut gate = frozen.clone();
         connections.spawn(async move {
-            if let Ok(mut server) = TcpStream::connect(upstream).await {
-                let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+            // A frozen proxy accepts but does not connect: the client's
+            // handshake hangs, as with a broker that does not answer.
+            if gate.wait_for(|f| !*f).await.is_err() {
+                return;
+            }
+            let Ok(server) = TcpStream::connect(upstream).await else {
+                return;
+            };
+            let (client_in, client_out) = client.into_split();
+            let (server_in, server_out) = server.into_split();
+            // Either direction ending ends the connection.
+            tokio::select! {
+                () = pump(client_in, server_out, gate.clone()) => {}
+                () = pump(server_in, client_out, gate) => {}
             }
         });
         // Forget finished connections.
         while connections.try_join_next().is_some() {}
+    }
+}
+
+/// Copies `from` to `to`, holding what it read while the proxy is frozen.
+async fn pump(mut from: OwnedReadHalf, mut to: OwnedWriteHalf, mut gate: watch::Receiver<bool>) {
+    let mut buf = vec![0u8; 16 * 1024];
+    loop {
+        let n = match from.read(&mut buf).await {
+            Ok(0) | Err(_) => return,
+            Ok(n) => n,
+        };
+        if gate.wait_for(|f| !*f).await.is_err() {
+            return;
+        }
+        if to.write_all(&buf[..n]).await.is_err() {
+            return;
+        }
     }
 }
 
