@@ -20,7 +20,8 @@
 //!   publisher and subscriber tasks with their reconnect loops and
 //!   backoff, the counters. Each broker only says how to open a link and
 //!   move bytes over it:
-//! * `redis`: Redis pub/sub on the channel `<namespace>.events`;
+//! * `redis`: Redis pub/sub on the channel `<namespace>.events`, the
+//!   subscription pinged when idle so a silently dead link is noticed;
 //! * `amqp`: RabbitMQ, a fanout exchange `<namespace>.events` with one
 //!   exclusive, auto-delete, server-named queue per instance.
 //!
@@ -39,6 +40,30 @@
 //! Which broker: [`connect`] follows SPEC §1.6 (`CHIRP_BROKER_URL`
 //! `redis://…` or `amqp://…`; unset: Redis pub/sub on `CHIRP_REDIS_URL`
 //! when that is set, otherwise in-process).
+//!
+//! ```no_run
+//! use chirp_broker::{Delivery, Envelope};
+//! use tokio::sync::broadcast::error::RecvError;
+//!
+//! # async fn run(broker_url: Option<&str>, redis_url: Option<&str>) -> Result<(), chirp_broker::BrokerError> {
+//! let broker = chirp_broker::connect(broker_url, redis_url).await?;
+//! let mut deliveries = broker.subscribe();
+//! broker.publish(Envelope::Purge { account: 7 }); // after the write is stored
+//! loop {
+//!     match deliveries.recv().await {
+//!         Ok(Delivery::Envelope(Envelope::Notification { recipient, notification })) => {
+//!             // push to `recipient`'s open streams (skip ids already sent)
+//!         }
+//!         Ok(Delivery::Envelope(Envelope::Purge { account })) => {
+//!             // drop cached responses of `account`
+//!         }
+//!         // Envelopes were missed: re-read from the table.
+//!         Ok(Delivery::Resumed) | Err(RecvError::Lagged(_)) => {}
+//!         Err(RecvError::Closed) => break,
+//!     }
+//! }
+//! # Ok(()) }
+//! ```
 
 pub mod envelope;
 mod link;

@@ -171,3 +171,26 @@ async fn a_subscription_that_dies_silently_is_noticed_by_its_keepalive() {
     broker.publish(Envelope::Purge { account: 9 });
     expect_purge(&mut rx, 9).await;
 }
+
+// On the current-thread runtime the publisher task cannot drain the queue
+// while this test publishes without awaiting, so the count is exact.
+#[tokio::test(flavor = "current_thread")]
+async fn a_full_outgoing_queue_drops_and_counts_without_waiting() {
+    let opts = chirp_broker::BrokerOptions {
+        outgoing_queue: 4,
+        ..options(&namespace("redis-full"))
+    };
+    let broker = connect_with(Some(&redis_url()), None, opts)
+        .await
+        .expect("broker");
+    let mut rx = broker.subscribe();
+    assert!(broker.stats().connected);
+    for account in 0..10 {
+        broker.publish(Envelope::Purge { account });
+    }
+    assert_eq!(broker.stats().dropped, 6);
+    for account in 0..4 {
+        expect_purge(&mut rx, account).await;
+    }
+    assert_eq!(broker.stats().published, 4);
+}
