@@ -13,7 +13,10 @@
 //! most once by design.
 //!
 //! Publisher and subscriber each hold their own connection, so each
-//! recovers on its own (the shared reconnect loops are in `link`).
+//! recovers on its own (the shared reconnect loops are in `link`). A
+//! connection that dies without a reset is noticed by AMQP heartbeats, at
+//! the interval the server proposes (RabbitMQ: 60 s) unless the URL asks
+//! for another (`amqp://…/%2f?heartbeat=10`).
 
 use async_trait::async_trait;
 use futures_util::StreamExt;
