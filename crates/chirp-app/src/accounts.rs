@@ -94,6 +94,11 @@ impl App {
                 account: me,
                 protected: account.protected,
             });
+            // Shared response caches of every instance drop what they hold
+            // (they were free to keep the public pages of this account).
+            if account.protected {
+                self.broadcast(chirp_broker::Envelope::Purge { account: me });
+            }
             if !account.protected {
                 let accepted = self.store().accept_all_follows(me).await?;
                 for follower in &accepted {

@@ -8,15 +8,16 @@
 //! subscriber and a subscriber that falls behind is told how many events it
 //! missed ([`tokio::sync::broadcast`]'s `Lagged`).
 //!
-//! [`InProcessBus`] serves the embedded shape. Buses that reach other
-//! instances (Redis pub/sub, RabbitMQ) implement the same [`EventBus`].
+//! [`InProcessBus`] is this process's bus. What must reach other
+//! instances (notifications for their streams, purges for their caches)
+//! goes through the broker (`chirp_broker`) instead.
 
-use chirp_core::model::{FollowState, Notification};
+use chirp_core::model::FollowState;
 use tokio::sync::broadcast;
 
 /// Something that happened, as subscribers need to hear of it: ids only,
-/// so an event never carries data its reader may not see, except a
-/// notification, which is for its recipient's streams alone.
+/// so an event never carries data its reader may not see. (Notifications
+/// travel to every instance through the broker, not here.)
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
     /// A tweet was posted (a reply when `reply_to` is set).
@@ -39,14 +40,8 @@ pub enum Event {
     Unfollowed { follower: i64, followee: i64 },
     /// An account changed its profile.
     ProfileChanged { account: i64 },
-    /// An account turned protected (or public): what shared caches hold
-    /// of its tweets must go.
+    /// An account turned protected (or public).
     VisibilityChanged { account: i64, protected: bool },
-    /// A notification was stored for `recipient`; its open streams push it.
-    Notified {
-        recipient: i64,
-        notification: Box<Notification>,
-    },
 }
 
 /// Where operations announce their writes.

@@ -45,6 +45,7 @@ pub mod visibility;
 use std::sync::Arc;
 use std::time::Duration;
 
+use chirp_broker::{Broker, Delivery, Envelope};
 use chirp_store::Store;
 
 pub use chirp_store::{DbCounts, Missing, TweetFilter};
@@ -107,8 +108,10 @@ struct Parts {
     passwords: passwords::Passwords,
     /// The like button: batcher or write-through, and held counts.
     likes: Likes,
-    /// Where writes are announced.
+    /// Where writes are announced, in this process.
     bus: Arc<dyn EventBus>,
+    /// Where notifications and purges go to every instance (SPEC §1.6).
+    broker: Arc<dyn Broker>,
     /// The notification streams this instance holds.
     live: Hub,
     /// The task feeding them from the bus.
@@ -121,18 +124,20 @@ struct Parts {
 impl App {
     /// Gathers the parts; [`Likes::start`] makes the like service (it
     /// replays the journal) and must share `metrics`. Starts the task that
-    /// feeds this instance's notification streams from the bus, so it must
-    /// be called inside a tokio runtime.
+    /// feeds this instance's notification streams from the broker, so it
+    /// must be called inside a tokio runtime.
     pub fn new(
         store: Arc<dyn Store>,
         likes: Likes,
         bus: Arc<dyn EventBus>,
+        broker: Arc<dyn Broker>,
         metrics: Metrics,
         config: AppConfig,
     ) -> Self {
         let live = Hub::new(config.live);
-        let feed = feed_streams(bus.as_ref(), live.clone());
+        let feed = feed_streams(broker.as_ref(), live.clone());
         Self(Arc::new(Parts {
+            broker,
             passwords: passwords::Passwords::new(config.password_concurrency),
             live,
             feed,
@@ -152,6 +157,11 @@ impl App {
     /// The event bus, for subscribers.
     pub fn bus(&self) -> &Arc<dyn EventBus> {
         &self.0.bus
+    }
+
+    /// The broker, for its health and counters.
+    pub fn broker(&self) -> &Arc<dyn Broker> {
+        &self.0.broker
     }
 
     /// The notification streams this instance holds.
@@ -190,21 +200,28 @@ impl App {
     fn publish(&self, event: Event) {
         self.0.bus.publish(event);
     }
+
+    /// Sends `envelope` to every instance (this one included).
+    fn broadcast(&self, envelope: Envelope) {
+        self.0.broker.publish(envelope);
+    }
 }
 
-/// Feeds `hub` from `bus`: each stored notification to its recipient's
-/// streams, and after missed events a resync. Ends when the bus does.
-fn feed_streams(bus: &dyn EventBus, hub: Hub) -> tokio::task::JoinHandle<()> {
-    let mut events = bus.subscribe();
+/// Feeds `hub` from the broker: each notification to its recipient's
+/// streams; after an outage or missed deliveries, a resync (the streams
+/// re-read the table). Ends when the broker does.
+fn feed_streams(broker: &dyn Broker, hub: Hub) -> tokio::task::JoinHandle<()> {
+    let mut deliveries = broker.subscribe();
     tokio::spawn(async move {
         use tokio::sync::broadcast::error::RecvError;
         loop {
-            match events.recv().await {
-                Ok(Event::Notified {
+            match deliveries.recv().await {
+                Ok(Delivery::Envelope(Envelope::Notification {
                     recipient,
                     notification,
-                }) => hub.push(recipient, &notification),
-                Ok(_) => {}
+                })) => hub.push(recipient, &notification),
+                Ok(Delivery::Envelope(Envelope::Purge { .. })) => {}
+                Ok(Delivery::Resumed) => hub.resync(),
                 Err(RecvError::Lagged(missed)) => {
                     tracing::warn!(
                         missed,

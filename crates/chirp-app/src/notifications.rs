@@ -2,8 +2,9 @@
 //!
 //! [`App::notify`] is how every operation tells an account something: it
 //! never notifies an account of its own doing, stores the row (the store
-//! keeps the newest `NOTIFICATIONS_KEPT` per account), and announces it on
-//! the event bus for the streams that are open. A notification carries its
+//! keeps the newest `NOTIFICATIONS_KEPT` per account), and sends it through
+//! the broker to every instance, whose feed hands it to the recipient's
+//! open streams (see [`crate::live`]). A notification carries its
 //! tweet only while the recipient may see it, and its message only for the
 //! message's recipient, who is the notification's.
 
@@ -13,7 +14,9 @@ use chirp_core::model::{Message, Notification, NotificationKind, Tweet};
 use chirp_core::page::{Page, Paged};
 use chirp_store::{NewNotification, StoredNotification};
 
-use crate::{App, AppResult, Event, Viewer};
+use chirp_broker::Envelope;
+
+use crate::{App, AppResult, Viewer};
 
 /// A page of notifications with the count of unread ones.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,7 +60,7 @@ impl App {
         match self.assemble(recipient, vec![stored]).await {
             Ok(mut done) => {
                 if let Some(notification) = done.pop() {
-                    self.publish(Event::Notified {
+                    self.broadcast(Envelope::Notification {
                         recipient,
                         notification: Box::new(notification),
                     });

@@ -320,6 +320,13 @@ pub struct ServeArgs {
     #[command(flatten)]
     pub cache: ReadCacheArgs,
 
+    /// Broker of live events between instances (SPEC §1.6): `redis://...`
+    /// (Redis pub/sub) or `amqp://...` (RabbitMQ, a fanout exchange).
+    /// Unset: Redis pub/sub on CHIRP_REDIS_URL when that is set, otherwise
+    /// in this process (one instance).
+    #[arg(long = "broker-url", env = "CHIRP_BROKER_URL")]
+    pub broker_url: Option<String>,
+
     /// Response cache in front of /api in `chirp serve` (`chirp api` never
     /// has one: in the scaled topology the caches are their own processes).
     #[arg(

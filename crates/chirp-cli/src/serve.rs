@@ -102,6 +102,23 @@ fn cache_namespace(database_url: &str) -> String {
     format!("chirp:{place}:")
 }
 
+/// The broker's channel names start with the database too: two sites
+/// sharing a Redis or a RabbitMQ must never hear each other's
+/// notifications (account ids repeat across databases).
+fn broker_namespace(database_url: &str) -> String {
+    let place: String = cache_namespace(database_url)
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "_-.:".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    place.trim_end_matches(':').chars().take(100).collect()
+}
+
 /// Creates the data folder, if missing, for its owner alone (0700): it
 /// holds the database, the journal of acknowledged likes and the request log.
 fn create_data_dir(dir: &std::path::Path) -> anyhow::Result<()> {
@@ -215,10 +232,22 @@ pub async fn serve(args: ServeArgs, shape: Shape) -> anyhow::Result<()> {
     let log_path = args.request_log_path();
     let requests = RequestLog::with_limit(&log_path, instance, args.request_log_bytes)
         .with_context(|| format!("cannot create the request log {}", log_path.display()))?;
+    let broker = chirp_broker::connect_with(
+        args.broker_url.as_deref(),
+        args.cache.redis_url.as_deref(),
+        chirp_broker::BrokerOptions {
+            namespace: broker_namespace(&args.database_url()),
+            ..chirp_broker::BrokerOptions::default()
+        },
+    )
+    .await
+    .context("CHIRP_BROKER_URL")?;
+    tracing::info!(broker = broker.name(), "live events through the broker");
     let app = App::new(
         store,
         likes,
         Arc::new(InProcessBus::default()),
+        broker,
         metrics,
         AppConfig {
             session_ttl: args.session_ttl,
@@ -316,5 +345,16 @@ mod tests {
             super::cache_namespace("sqlite://chirp-data/chirp.db"),
             "chirp:sqlite://chirp-data/chirp.db:"
         );
+    }
+
+    #[test]
+    fn broker_namespaces_are_valid_names_per_database() {
+        let a = super::broker_namespace("postgres://bob:secret@db:5432/chirp");
+        let b = super::broker_namespace("postgres://bob:secret@db:5432/other");
+        assert_eq!(a, "chirp:db:5432_chirp");
+        assert_ne!(a, b);
+        assert!(!a.contains("secret"));
+        let long = format!("sqlite://{}/chirp.db", "d".repeat(300));
+        assert_eq!(super::broker_namespace(&long).len(), 100);
     }
 }

@@ -201,6 +201,7 @@ pub async fn serve_configured(
         served,
         likes,
         Arc::new(chirp_app::InProcessBus::default()),
+        Arc::new(chirp_broker::InProcessBroker::default()),
         metrics,
         chirp_app::AppConfig::default(),
     );

@@ -55,6 +55,7 @@ async fn api_app(dir: &tempfile::TempDir, embeddable: bool) -> axum::Router {
         store,
         likes,
         Arc::new(chirp_app::InProcessBus::default()),
+        Arc::new(chirp_broker::InProcessBroker::default()),
         metrics,
         chirp_app::AppConfig::default(),
     );
