@@ -36,6 +36,14 @@ pub struct Metrics {
     /// Database statements so far, by kind (refreshed at each scrape).
     pub db_reads: Gauge,
     pub db_writes: Gauge,
+    /// Live notification streams open on this instance (at each scrape).
+    pub live_streams: Gauge,
+    /// Broker envelopes published, dropped (queue full or broker down)
+    /// and received, and whether it is connected (at each scrape).
+    pub broker_published: Gauge,
+    pub broker_dropped: Gauge,
+    pub broker_received: Gauge,
+    pub broker_connected: Gauge,
 }
 
 impl Default for Metrics {
@@ -59,6 +67,36 @@ impl Metrics {
         let journal_writes = Counter::default();
         let db_reads = Gauge::default();
         let db_writes = Gauge::default();
+        let live_streams = Gauge::default();
+        let broker_published = Gauge::default();
+        let broker_dropped = Gauge::default();
+        let broker_received = Gauge::default();
+        let broker_connected = Gauge::default();
+        registry.register(
+            "live_streams",
+            "Notification streams open on this instance",
+            live_streams.clone(),
+        );
+        registry.register(
+            "broker_published",
+            "Envelopes handed to the broker",
+            broker_published.clone(),
+        );
+        registry.register(
+            "broker_dropped",
+            "Envelopes dropped: the broker was down or its queue full",
+            broker_dropped.clone(),
+        );
+        registry.register(
+            "broker_received",
+            "Envelopes received from the broker",
+            broker_received.clone(),
+        );
+        registry.register(
+            "broker_connected",
+            "1 while the broker is connected",
+            broker_connected.clone(),
+        );
         registry.register(
             "likes_accepted",
             "Likes answered 202",
@@ -121,6 +159,11 @@ impl Metrics {
             journal_writes,
             db_reads,
             db_writes,
+            live_streams,
+            broker_published,
+            broker_dropped,
+            broker_received,
+            broker_connected,
         }
     }
 

@@ -17,7 +17,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(metrics))
 }
 
-/// Prometheus metrics of this instance (likes, batches, database statements).
+/// Prometheus metrics of this instance (likes, batches, database
+/// statements, live streams, the broker).
 #[utoipa::path(get, path = "/metrics", tag = "operations",
     responses((status = 200, description = "OpenMetrics text format", content_type = "application/openmetrics-text")))]
 async fn metrics(State(state): State<AppState>) -> impl axum::response::IntoResponse {
@@ -25,6 +26,14 @@ async fn metrics(State(state): State<AppState>) -> impl axum::response::IntoResp
     let db = state.app.db_counts();
     metrics.db_reads.set(db.reads as i64);
     metrics.db_writes.set(db.writes as i64);
+    metrics
+        .live_streams
+        .set(state.app.live().open_streams() as i64);
+    let broker = state.app.broker().stats();
+    metrics.broker_published.set(broker.published as i64);
+    metrics.broker_dropped.set(broker.dropped as i64);
+    metrics.broker_received.set(broker.received as i64);
+    metrics.broker_connected.set(i64::from(broker.connected));
     (
         [
             (

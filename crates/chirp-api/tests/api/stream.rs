@@ -33,11 +33,14 @@ async fn a_follow_arrives_on_the_open_stream(app: TestApp) {
     assert_eq!(resp.headers()["content-type"], "text/event-stream");
     assert_eq!(resp.headers()["cache-control"], "no-store");
     let mut stream = SseReader::new(resp);
+    assert_eq!(app.metric("chirp_live_streams").await, 1.0);
+    let published = app.metric("chirp_broker_published").await;
     app.post("/api/accounts/bob/follow", Some(&alice), json!({}))
         .await
         .expect(200);
     let n = body(&stream.next().await);
     assert_eq!(n["kind"], "follow");
+    assert_eq!(app.metric("chirp_broker_published").await, published + 1.0);
     assert_eq!(n["actor"]["username"], "alice");
     // The stream carries exactly what the list shows.
     let listed = app.get_as(&bob, "/api/notifications").await.expect(200);
