@@ -16,6 +16,7 @@ mod like_outage;
 mod like_storm;
 mod likes;
 mod ops;
+mod privacy;
 mod profile;
 mod read_cache;
 mod replies;
