@@ -520,6 +520,15 @@ async fn follow_requests_wait_for_approval(app: TestApp) {
             .is_empty()
     );
     app.get_as(&bob, &path).await.expect_error(404, "not_found");
+    // What bob reads while waiting (and the cache may keep) is empty.
+    for list in [
+        "/api/tweets",
+        "/api/timelines/home",
+        "/api/accounts/prot/tweets",
+    ] {
+        let got = app.get_as(&bob, list).await.expect(200);
+        assert!(got.items().is_empty(), "{list}: {:?}", got.body);
+    }
     // The list is a page of whole accounts.
     let page = app
         .get_as(&prot, "/api/follow-requests?limit=1")
@@ -534,13 +543,17 @@ async fn follow_requests_wait_for_approval(app: TestApp) {
     assert_eq!(counts(&app, "bob").await, (0, 1));
     assert_eq!(requests(&app, &prot).await, ["carol"]);
     assert_eq!(app.get_as(&bob, &path).await.expect(200).body["id"], secret);
-    assert_eq!(
-        app.get_as(&bob, "/api/timelines/home")
-            .await
-            .expect(200)
-            .ids(),
-        [secret]
-    );
+    for list in [
+        "/api/tweets",
+        "/api/timelines/home",
+        "/api/accounts/prot/tweets",
+    ] {
+        assert_eq!(
+            app.get_as(&bob, list).await.expect(200).ids(),
+            [secret],
+            "{list}"
+        );
+    }
     // Carol, still waiting, does not.
     app.get_as(&carol, &path)
         .await
@@ -562,6 +575,20 @@ async fn follow_requests_wait_for_approval(app: TestApp) {
         follow(&app, &bob, "prot").await.expect(200).body,
         json!({"state": "following"})
     );
+    // Unfollowing ends it at once.
+    app.delete("/api/accounts/prot/follow", &bob)
+        .await
+        .expect(204);
+    app.get_as(&bob, &path).await.expect_error(404, "not_found");
+    for list in [
+        "/api/tweets",
+        "/api/timelines/home",
+        "/api/accounts/prot/tweets",
+    ] {
+        let got = app.get_as(&bob, list).await.expect(200);
+        assert!(got.items().is_empty(), "{list}: {:?}", got.body);
+    }
+    assert_eq!(counts(&app, "prot").await, (0, 0));
 }
 
 async fn rejected_requests_leave_no_trace(app: TestApp) {
@@ -740,6 +767,7 @@ async fn turning_protected_evicts_cached_tweets_at_once(app: TestApp) {
     for path in &paths {
         app.get(path).await.expect(200);
         app.get_as(&carol, path).await.expect(200);
+        app.get_as(&bob, path).await.expect(200);
         // The second read is served by the cache: the eviction matters.
         let before = app.store.db_counts().reads;
         let reply = app.get(path).await.expect(200);
@@ -758,7 +786,12 @@ async fn turning_protected_evicts_cached_tweets_at_once(app: TestApp) {
         .await
         .expect(202);
 
+    let home = "/api/timelines/home";
+    assert_eq!(app.get_as(&bob, home).await.expect(200).ids(), [id]);
+    assert!(app.get_as(&carol, home).await.expect(200).ids().is_empty());
+
     protect(&app, &alice, true).await;
+    assert_eq!(app.get_as(&bob, home).await.expect(200).ids(), [id]);
     for path in &paths {
         let reply = app.get(path).await;
         if path.starts_with("/api/tweets/") {
