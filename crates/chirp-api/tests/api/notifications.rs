@@ -356,6 +356,15 @@ async fn hidden_tweets_are_not_notified(app: TestApp) {
         json!({"text": "a hidden answer", "reply_to": strangers}),
     )
     .await;
+    // Nor an edit that mentions them.
+    let plain = app.tweet_id(&prot, "plain words").await;
+    app.patch(
+        &format!("/api/tweets/{plain}"),
+        &prot,
+        json!({"text": "plain words, @stranger"}),
+    )
+    .await
+    .expect(200);
     assert!(kinds(&app, &stranger).await.is_empty());
     let got = inbox(&app, &fan).await;
     assert_eq!(got.items().len(), fan_before + 1);

@@ -403,7 +403,9 @@ async fn hashtag_counts_exclude_protected_tweets(app: TestApp) {
 async fn liking_a_hidden_tweet_is_404(app: TestApp) {
     let s = scene(&app).await;
     let path = format!("/api/tweets/{}/likes", s.secret);
-    for (viewer, sees) in VIEWERS {
+    // Both ways round: what a follower's like puts in the like service's
+    // memory of the tweet must not let the others through.
+    for (viewer, sees) in VIEWERS.into_iter().chain(VIEWERS.into_iter().rev()) {
         let reply = app.post(&path, s.token(viewer), json!({})).await;
         if sees {
             reply.expect(202);
@@ -412,9 +414,15 @@ async fn liking_a_hidden_tweet_is_404(app: TestApp) {
         }
     }
     // The public one, by anyone.
-    app.post(&format!("/api/tweets/{}/likes", s.public), None, json!({}))
+    for (viewer, _) in VIEWERS {
+        app.post(
+            &format!("/api/tweets/{}/likes", s.public),
+            s.token(viewer),
+            json!({}),
+        )
         .await
         .expect(202);
+    }
     app.state.app.likes().shutdown().await;
     let seen = app
         .get_as(
@@ -424,8 +432,8 @@ async fn liking_a_hidden_tweet_is_404(app: TestApp) {
         .await
         .expect(200);
     assert_eq!(
-        seen.body["like_count"], 2,
-        "the follower's and the author's"
+        seen.body["like_count"], 4,
+        "the follower's and the author's, twice"
     );
 }
 
@@ -684,6 +692,11 @@ async fn follow_request_errors(app: TestApp) {
     app.patch("/api/me", "not-a-token", json!({"protected": false}))
         .await
         .expect_error(401, "unauthorized");
+    for bad in [json!("yes"), json!(1)] {
+        app.patch("/api/me", &prot, json!({"protected": bad}))
+            .await
+            .expect_error(422, "validation_failed");
+    }
     assert_eq!(requests(&app, &prot).await, ["bob"]);
     assert!(
         app.account("prot").await["protected"]
@@ -788,9 +801,13 @@ async fn turning_protected_evicts_cached_tweets_at_once(app: TestApp) {
 
     let home = "/api/timelines/home";
     assert_eq!(app.get_as(&bob, home).await.expect(200).ids(), [id]);
+    // The account itself says so too, cached or not.
+    assert_eq!(app.account("alice").await["protected"], false);
+    assert_eq!(app.account("alice").await["protected"], false);
     assert!(app.get_as(&carol, home).await.expect(200).ids().is_empty());
 
     protect(&app, &alice, true).await;
+    assert_eq!(app.account("alice").await["protected"], true);
     assert_eq!(app.get_as(&bob, home).await.expect(200).ids(), [id]);
     for path in &paths {
         let reply = app.get(path).await;
