@@ -310,30 +310,81 @@ async fn notifications_are_paged_newest_first(app: TestApp) {
         .expect_error(422, "validation_failed");
 }
 
-/// Past NOTIFICATIONS_KEPT, the oldest go.
+/// Past NOTIFICATIONS_KEPT, the oldest go. Five messages first, one by
+/// one (the oldest, to be pruned), then NOTIFICATIONS_KEPT more from
+/// several senders at once (quick; their order among themselves is the
+/// store's to decide).
 async fn only_the_newest_notifications_are_kept(app: TestApp) {
+    const EXTRA: usize = 5;
+    const WORKERS: usize = 8;
     let kept = usize::try_from(NOTIFICATIONS_KEPT).expect("a small bound");
     let alice = app.user("alice").await;
     let bob = app.user("bob").await;
-    let mut sent = Vec::new();
-    for i in 0..kept + 5 {
-        let m = message(&app, &bob, "alice", &format!("m{i}")).await;
-        sent.push(m["id"].as_i64().expect("id"));
+    let mut oldest = Vec::new();
+    for i in 0..EXTRA {
+        let m = message(&app, &bob, "alice", &format!("old {i}")).await;
+        oldest.push(m["id"].as_i64().expect("id"));
     }
+    let mut workers = tokio::task::JoinSet::new();
+    for w in 0..WORKERS {
+        let (client, url, token) = (
+            app.client.clone(),
+            format!("{}/api/messages", app.base),
+            bob.clone(),
+        );
+        workers.spawn(async move {
+            let mut sent = Vec::new();
+            for i in (w..kept).step_by(WORKERS) {
+                let resp = client
+                    .post(&url)
+                    .bearer_auth(&token)
+                    .json(&json!({"to": "alice", "text": format!("m{i}")}))
+                    .send()
+                    .await
+                    .expect("send");
+                assert_eq!(resp.status().as_u16(), 201);
+                let body: Value = resp.json().await.expect("a message");
+                sent.push(body["id"].as_i64().expect("id"));
+            }
+            sent
+        });
+    }
+    let mut newest: Vec<i64> = workers.join_all().await.concat();
+    assert_eq!(newest.len(), kept);
+    // One more, alone: whatever writes that raced each other left, it
+    // leaves exactly the newest NOTIFICATIONS_KEPT, itself first.
+    let carol = app.user("carol").await;
+    let last = message(&app, &carol, "alice", "one more").await;
+    newest.push(last["id"].as_i64().expect("id"));
+
     let items = app.walk_as(&alice, "/api/notifications", 100).await;
     assert_eq!(items.len(), kept);
+    assert_eq!(items[0]["message"]["id"], last["id"]);
+    let ids: Vec<i64> = items
+        .iter()
+        .map(|n| n["id"].as_i64().expect("id"))
+        .collect();
+    assert!(newest_first(&ids));
     let got: Vec<i64> = items
         .iter()
         .map(|n| n["message"]["id"].as_i64().expect("a message"))
         .collect();
-    let newest: Vec<i64> = sent.iter().rev().take(kept).copied().collect();
-    assert_eq!(got, newest, "the newest {kept}, newest first");
+    assert!(got.iter().all(|m| newest.contains(m)), "only the newest");
+    assert!(oldest.iter().all(|m| !got.contains(m)), "the oldest went");
     assert_eq!(unread(&app, &alice).await, NOTIFICATIONS_KEPT);
     // The bound is per account: bob's inbox is apart.
-    let carol = app.user("carol").await;
     message(&app, &carol, "bob", "hello").await;
     assert_eq!(kinds(&app, &bob).await, ["message"]);
     assert_eq!(unread(&app, &alice).await, NOTIFICATIONS_KEPT);
+    // One more pushes out exactly one, the oldest left.
+    message(&app, &carol, "alice", "and another").await;
+    let items = app.walk_as(&alice, "/api/notifications", 100).await;
+    let now: Vec<i64> = items
+        .iter()
+        .map(|n| n["id"].as_i64().expect("id"))
+        .collect();
+    assert!(now[0] > ids[0]);
+    assert_eq!(now[1..], ids[..kept - 1], "the oldest one went");
 }
 
 /// A protected author's mention or reply is not notified to those who may
