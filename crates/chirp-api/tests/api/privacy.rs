@@ -340,6 +340,10 @@ async fn turning_public_opens_every_route(app: TestApp) {
     let s = scene(&app).await;
     let author = &s.tokens[&Viewer::Author];
     let table = routes(&s);
+    // Read (and cached) before: the requester's home lacks the tweet.
+    let home = "/api/timelines/home?limit=100";
+    let has = |reply: Reply| reply.expect(200).ids().contains(&s.secret);
+    assert!(!has(app.get_as(&s.tokens[&Viewer::Requester], home).await));
     protect(&app, author, false).await;
     for (viewer, _) in VIEWERS {
         for route in table.iter().filter(|r| !r.login) {
@@ -348,8 +352,6 @@ async fn turning_public_opens_every_route(app: TestApp) {
     }
     // The pending request was approved by turning public: the requester's
     // home has the tweet now; the rejected one's does not.
-    let home = "/api/timelines/home?limit=100";
-    let has = |reply: Reply| reply.expect(200).ids().contains(&s.secret);
     assert!(has(app.get_as(&s.tokens[&Viewer::Requester], home).await));
     assert!(!has(app.get_as(&s.tokens[&Viewer::Rejected], home).await));
 
@@ -781,6 +783,7 @@ async fn turning_protected_evicts_cached_tweets_at_once(app: TestApp) {
         app.get(path).await.expect(200);
         app.get_as(&carol, path).await.expect(200);
         app.get_as(&bob, path).await.expect(200);
+        app.get_as(&alice, path).await.expect(200);
         // The second read is served by the cache: the eviction matters.
         let before = app.store.db_counts().reads;
         let reply = app.get(path).await.expect(200);
@@ -823,12 +826,15 @@ async fn turning_protected_evicts_cached_tweets_at_once(app: TestApp) {
         } else {
             assert!(hidden.expect(200).items().is_empty(), "{path}");
         }
-        // Bob, who followed while it was public, still sees it.
-        let seen = app.get_as(&bob, path).await.expect(200);
-        if path.starts_with("/api/tweets/") {
-            assert_eq!(seen.body["id"], id);
-        } else {
-            assert_eq!(seen.ids(), [id], "{path}");
+        // Bob, who followed while it was public, still sees it; so does
+        // alice herself.
+        for token in [&bob, &alice] {
+            let seen = app.get_as(token, path).await.expect(200);
+            if path.starts_with("/api/tweets/") {
+                assert_eq!(seen.body["id"], id);
+            } else {
+                assert_eq!(seen.ids(), [id], "{path}");
+            }
         }
     }
     assert_eq!(
