@@ -398,9 +398,15 @@ async fn hidden_tweets_are_not_notified(app: TestApp) {
     app.post("/api/follow-requests/fan/accept", Some(&prot), json!({}))
         .await
         .expect(204);
+    let asker = app.user("asker").await;
+    follow(&app, &asker, "prot").await;
     let fan_before = kinds(&app, &fan).await.len();
-    let tweet = app.tweet(&prot, "hello @fan and @stranger").await;
-    assert_eq!(tweet["mentions"], json!(["fan", "stranger"]));
+    let tweet = app
+        .tweet(&prot, "hello @fan and @stranger and @asker")
+        .await;
+    assert_eq!(tweet["mentions"], json!(["fan", "stranger", "asker"]));
+    // Asking to follow is not being allowed to see.
+    assert!(kinds(&app, &asker).await.is_empty());
     let strangers = app.tweet_id(&stranger, "a public thought").await;
     app.tweet_with(
         &prot,

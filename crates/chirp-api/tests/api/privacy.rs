@@ -564,6 +564,22 @@ async fn follow_requests_wait_for_approval(app: TestApp) {
             "{list}"
         );
     }
+    // A new tweet shows in what bob read before; not to anonymous readers.
+    let newer = app.tweet_id(&prot, "and another").await;
+    for list in [
+        "/api/tweets",
+        "/api/timelines/home",
+        "/api/accounts/prot/tweets",
+    ] {
+        let got = app.get_as(&bob, list).await.expect(200);
+        assert_eq!(got.ids(), [newer, secret], "{list}");
+        let anonymous = app.get(list).await;
+        if list == "/api/timelines/home" {
+            anonymous.expect_error(401, "unauthorized");
+        } else {
+            assert!(anonymous.expect(200).items().is_empty(), "{list}");
+        }
+    }
     // Carol, still waiting, does not.
     app.get_as(&carol, &path)
         .await
