@@ -3,7 +3,6 @@
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
-use chirp_app::Viewer;
 use chirp_app::accounts::Registration;
 use chirp_client::wire::NewAccountBody;
 use chirp_core::model::{Account, Tweet};
@@ -17,7 +16,7 @@ use utoipa_axum::routes;
 use super::PageParams;
 use crate::ApiResult;
 use crate::error::ErrorBody;
-use crate::extract::{Json, Path, Query};
+use crate::extract::{Json, MaybeUser, Path, Query};
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -98,10 +97,11 @@ async fn show_account(
     responses((status = 200, body = Paged<Tweet>), (status = 404, body = ErrorBody)))]
 async fn account_tweets(
     State(state): State<AppState>,
+    viewer: MaybeUser,
     Path(username): Path<String>,
     Query(params): Query<PageParams>,
 ) -> ApiResult<Json<Paged<Tweet>>> {
     let page = params.page()?;
-    let tweets = state.app.user_timeline(Viewer::Anonymous, &username, page);
+    let tweets = state.app.user_timeline(viewer.viewer(), &username, page);
     Ok(Json(tweets.await?))
 }

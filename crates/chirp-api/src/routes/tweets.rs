@@ -3,8 +3,8 @@
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
+use chirp_app::TweetFilter;
 use chirp_app::tweets::NewPost;
-use chirp_app::{TweetFilter, Viewer};
 use chirp_client::wire::{EditTweetBody, NewTweetBody};
 use chirp_core::hashtags::parse_tag;
 use chirp_core::model::Tweet;
@@ -17,7 +17,7 @@ use utoipa_axum::routes;
 
 use super::PageParams;
 use crate::error::ErrorBody;
-use crate::extract::{CurrentUser, Json, Query, TweetId};
+use crate::extract::{CurrentUser, Json, MaybeUser, Query, TweetId};
 use crate::state::AppState;
 use crate::{ApiError, ApiResult};
 
@@ -107,13 +107,14 @@ impl TweetQuery {
     responses((status = 200, body = Paged<Tweet>), (status = 422, body = ErrorBody)))]
 async fn list_tweets(
     State(state): State<AppState>,
+    viewer: MaybeUser,
     Query(query): Query<TweetQuery>,
     Query(paging): Query<PageParams>,
 ) -> ApiResult<Json<Paged<Tweet>>> {
     let filter = query.filter()?;
     let page = paging.page()?;
     Ok(Json(
-        state.app.tweets(Viewer::Anonymous, &filter, page).await?,
+        state.app.tweets(viewer.viewer(), &filter, page).await?,
     ))
 }
 
@@ -121,8 +122,12 @@ async fn list_tweets(
 #[utoipa::path(get, path = "/api/tweets/{id}", tag = "tweets",
     params(("id" = i64, Path)),
     responses((status = 200, body = Tweet), (status = 404, body = ErrorBody)))]
-async fn show_tweet(State(state): State<AppState>, TweetId(id): TweetId) -> ApiResult<Json<Tweet>> {
-    Ok(Json(state.app.tweet(Viewer::Anonymous, id).await?))
+async fn show_tweet(
+    State(state): State<AppState>,
+    viewer: MaybeUser,
+    TweetId(id): TweetId,
+) -> ApiResult<Json<Tweet>> {
+    Ok(Json(state.app.tweet(viewer.viewer(), id).await?))
 }
 
 /// Edits a tweet's text (author only); sets `edited_at`.
@@ -172,9 +177,10 @@ async fn delete_tweet(
     responses((status = 200, body = Paged<Tweet>), (status = 404, body = ErrorBody)))]
 async fn list_replies(
     State(state): State<AppState>,
+    viewer: MaybeUser,
     TweetId(id): TweetId,
     Query(paging): Query<PageParams>,
 ) -> ApiResult<Json<Paged<Tweet>>> {
     let page = paging.page()?;
-    Ok(Json(state.app.replies(Viewer::Anonymous, id, page).await?))
+    Ok(Json(state.app.replies(viewer.viewer(), id, page).await?))
 }
