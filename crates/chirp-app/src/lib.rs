@@ -135,7 +135,7 @@ impl App {
         config: AppConfig,
     ) -> Self {
         let live = Hub::new(config.live);
-        let feed = feed_streams(broker.as_ref(), live.clone());
+        let feed = feed_streams(broker.as_ref(), live.clone(), likes.clone());
         Self(Arc::new(Parts {
             broker,
             passwords: passwords::Passwords::new(config.password_concurrency),
@@ -209,8 +209,11 @@ impl App {
 
 /// Feeds `hub` from the broker: each notification to its recipient's
 /// streams; after an outage or missed deliveries, a resync (the streams
-/// re-read the table). Ends when the broker does.
-fn feed_streams(broker: &dyn Broker, hub: Hub) -> tokio::task::JoinHandle<()> {
+/// re-read the table). A purge (an account turned protected, on whichever
+/// instance) makes the like service forget which tweets it knows, since
+/// it holds whether each one's author is protected. Ends when the broker
+/// does.
+fn feed_streams(broker: &dyn Broker, hub: Hub, likes: Likes) -> tokio::task::JoinHandle<()> {
     let mut deliveries = broker.subscribe();
     tokio::spawn(async move {
         use tokio::sync::broadcast::error::RecvError;
@@ -220,8 +223,12 @@ fn feed_streams(broker: &dyn Broker, hub: Hub) -> tokio::task::JoinHandle<()> {
                     recipient,
                     notification,
                 })) => hub.push(recipient, &notification),
-                Ok(Delivery::Envelope(Envelope::Purge { .. })) => {}
-                Ok(Delivery::Resumed) => hub.resync(),
+                Ok(Delivery::Envelope(Envelope::Purge { .. })) => likes.forget_all(),
+                Ok(Delivery::Resumed) => {
+                    // A purge may have been missed too.
+                    likes.forget_all();
+                    hub.resync();
+                }
                 Err(RecvError::Lagged(missed)) => {
                     tracing::warn!(
                         missed,
