@@ -94,7 +94,12 @@ async fn show_account(
 /// The account's tweets, newest first (its user timeline).
 #[utoipa::path(get, path = "/api/accounts/{username}/tweets", tag = "timelines",
     params(("username" = String, Path), PageParams),
-    responses((status = 200, body = Paged<Tweet>), (status = 404, body = ErrorBody)))]
+    security((), ("bearer" = [])),
+    responses(
+        (status = 200, description = "Empty for a protected account you do not follow", body = Paged<Tweet>),
+        (status = 401, description = "A token was sent but is not a live session", body = ErrorBody),
+        (status = 404, body = ErrorBody),
+    ))]
 async fn account_tweets(
     State(state): State<AppState>,
     viewer: MaybeUser,

@@ -21,8 +21,10 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// account's tweet is 404 to those who may not see it.
 #[utoipa::path(post, path = "/api/tweets/{id}/likes", tag = "likes",
     params(("id" = i64, Path)),
+    security((), ("bearer" = [])),
     responses(
         (status = 202, description = "Like accepted", body = LikeBody),
+        (status = 401, description = "A token was sent but is not a live session", body = ErrorBody),
         (status = 404, body = ErrorBody),
         (status = 503, description = "Too many likes waiting for the database", body = ErrorBody),
     ))]

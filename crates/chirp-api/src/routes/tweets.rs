@@ -104,7 +104,12 @@ impl TweetQuery {
 /// Tweets, newest first; the filters combine.
 #[utoipa::path(get, path = "/api/tweets", tag = "tweets",
     params(TweetQuery, PageParams),
-    responses((status = 200, body = Paged<Tweet>), (status = 422, body = ErrorBody)))]
+    security((), ("bearer" = [])),
+    responses(
+        (status = 200, body = Paged<Tweet>),
+        (status = 401, description = "A token was sent but is not a live session", body = ErrorBody),
+        (status = 422, body = ErrorBody),
+    ))]
 async fn list_tweets(
     State(state): State<AppState>,
     viewer: MaybeUser,
@@ -121,7 +126,12 @@ async fn list_tweets(
 /// One tweet.
 #[utoipa::path(get, path = "/api/tweets/{id}", tag = "tweets",
     params(("id" = i64, Path)),
-    responses((status = 200, body = Tweet), (status = 404, body = ErrorBody)))]
+    security((), ("bearer" = [])),
+    responses(
+        (status = 200, body = Tweet),
+        (status = 401, description = "A token was sent but is not a live session", body = ErrorBody),
+        (status = 404, description = "No such tweet, or one you may not see", body = ErrorBody),
+    ))]
 async fn show_tweet(
     State(state): State<AppState>,
     viewer: MaybeUser,
@@ -174,7 +184,12 @@ async fn delete_tweet(
 /// Replies to a tweet, newest first.
 #[utoipa::path(get, path = "/api/tweets/{id}/replies", tag = "tweets",
     params(("id" = i64, Path), PageParams),
-    responses((status = 200, body = Paged<Tweet>), (status = 404, body = ErrorBody)))]
+    security((), ("bearer" = [])),
+    responses(
+        (status = 200, body = Paged<Tweet>),
+        (status = 401, description = "A token was sent but is not a live session", body = ErrorBody),
+        (status = 404, description = "No such tweet, or one you may not see", body = ErrorBody),
+    ))]
 async fn list_replies(
     State(state): State<AppState>,
     viewer: MaybeUser,
