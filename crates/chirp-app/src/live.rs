@@ -58,26 +58,15 @@ struct Slot {
     tx: mpsc::Sender<Push>,
 }
 
-#[derive(Default)]
 struct Inner {
     streams: Mutex<HashMap<i64, Vec<Slot>>>,
     next_id: AtomicU64,
     closed: AtomicBool,
-    config: LiveConfigCell,
-}
-
-/// The config, set once when the hub is made.
-#[derive(Default)]
-struct LiveConfigCell(std::sync::OnceLock<LiveConfig>);
-
-impl LiveConfigCell {
-    fn get(&self) -> LiveConfig {
-        self.0.get().copied().unwrap_or_default()
-    }
+    config: LiveConfig,
 }
 
 /// The streams of one instance, by account. Cheap to clone.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct Hub(Arc<Inner>);
 
 /// One open stream: its queue, and its place in the hub (given back when
@@ -109,9 +98,12 @@ impl Drop for SlotGuard {
 
 impl Hub {
     pub fn new(config: LiveConfig) -> Self {
-        let hub = Self::default();
-        let _ = hub.0.config.0.set(config);
-        hub
+        Self(Arc::new(Inner {
+            streams: Mutex::default(),
+            next_id: AtomicU64::new(0),
+            closed: AtomicBool::new(false),
+            config,
+        }))
     }
 
     fn lock(&self) -> MutexGuard<'_, HashMap<i64, Vec<Slot>>> {
@@ -122,7 +114,7 @@ impl Hub {
     /// Opens a stream for `account`; refused past the per-account cap and
     /// once shutting down.
     pub fn open(&self, account: i64) -> Result<LiveStream, AppError> {
-        let config = self.0.config.get();
+        let config = self.0.config;
         if self.0.closed.load(Ordering::SeqCst) {
             return Err(AppError::ShuttingDown);
         }

@@ -257,7 +257,7 @@ impl App {
         {
             return Err(AppError::NotFound(Missing::Tweet));
         }
-        self.0.likes.like(id).await
+        self.0.likes.like(id, known).await
     }
 
     /// Hashtags starting with `prefix`, most used first; tweets of

@@ -122,16 +122,15 @@ impl Likes {
     }
 
     /// Adds one like; returns the tweet's like count as this instance sees
-    /// it. The caller has checked with [`Likes::known`] that the tweet
-    /// exists and may be seen.
-    pub async fn like(&self, tweet: i64) -> AppResult<i64> {
+    /// it. `known` is what [`Likes::known`] gave the caller, who checked
+    /// with it that the tweet may be seen (one lookup per like, not two).
+    pub async fn like(&self, tweet: i64, known: KnownTweet) -> AppResult<i64> {
         let Some(batcher) = &self.batcher else {
             let counts = self.store.add_likes(&[(tweet, 1)]).await?;
             let &(_, count) = counts.first().ok_or(AppError::NotFound(Missing::Tweet))?;
             self.metrics.likes_accepted.inc();
             return Ok(count);
         };
-        let known = self.known(tweet).await?;
         let (seen, mark) = (known.seen, known.mark.unwrap_or_else(|| batcher.mark()));
         batcher.like(tweet).await?;
         if let Some(count) = batcher.count_now(tweet, seen, mark) {
