@@ -234,6 +234,8 @@ fn feed_streams(broker: &dyn Broker, hub: Hub, likes: Likes) -> tokio::task::Joi
                         missed,
                         "the stream feed fell behind; streams re-read the table"
                     );
+                    // A purge may have been among what was missed.
+                    likes.forget_all();
                     hub.resync();
                 }
                 Err(RecvError::Closed) => return,

@@ -39,6 +39,8 @@ mod store;
 pub mod upstream;
 
 pub use config::{CacheConfig, CacheOptions, ConfigError};
-pub use service::{CacheService, ResponseCache, ResponseCacheLayer, router, serve};
+pub use service::{
+    CacheService, Purger, ResponseCache, ResponseCacheLayer, proxy, router, router_over, serve,
+};
 pub use store::CacheStats;
 pub use upstream::{HttpUpstream, ServiceUpstream, Upstream, UpstreamError};

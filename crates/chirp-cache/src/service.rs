@@ -42,6 +42,24 @@ impl<U: Upstream> CacheService<U> {
     pub async fn stats(&self) -> CacheStats {
         self.core.store.stats().await
     }
+
+    /// A handle that empties this cache (and its clones').
+    pub fn purger(&self) -> Purger {
+        Purger(Arc::clone(&self.core))
+    }
+}
+
+/// Empties a response cache from outside its request path: what a broker
+/// subscriber holds to act on "an account turned protected".
+#[derive(Clone)]
+pub struct Purger(Arc<Core>);
+
+impl Purger {
+    /// Drops every entry at once; requests in flight store nothing they
+    /// read before this call.
+    pub fn purge_all(&self) {
+        self.0.store.purge_all();
+    }
 }
 
 impl<U: Upstream> Service<Request<Body>> for CacheService<U> {
@@ -83,6 +101,11 @@ impl ResponseCacheLayer {
     pub async fn stats(&self) -> CacheStats {
         self.core.store.stats().await
     }
+
+    /// A handle that empties the cache every service of this layer shares.
+    pub fn purger(&self) -> Purger {
+        Purger(Arc::clone(&self.core))
+    }
 }
 
 impl<S> Layer<S> for ResponseCacheLayer {
@@ -100,7 +123,17 @@ impl<S> Layer<S> for ResponseCacheLayer {
 /// cache, which forwards to `config.upstream` over pooled keep-alive
 /// connections.
 pub fn router(config: &CacheConfig) -> Router {
-    let service = CacheService::new(config.cache.clone(), HttpUpstream::new(config));
+    router_over(proxy(config))
+}
+
+/// The standalone proxy's service, for a caller that wants its
+/// [`CacheService::purger`] before serving it with [`router_over`].
+pub fn proxy(config: &CacheConfig) -> CacheService<HttpUpstream> {
+    CacheService::new(config.cache.clone(), HttpUpstream::new(config))
+}
+
+/// An axum app sending every method and path to `service`.
+pub fn router_over(service: CacheService<HttpUpstream>) -> Router {
     Router::new().fallback_service(service)
 }
 

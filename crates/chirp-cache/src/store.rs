@@ -61,6 +61,9 @@ pub struct CacheStats {
     pub entries: u64,
     /// Summed weight of the entries (bodies, headers, keys and overhead).
     pub bytes: u64,
+    /// Times the whole cache was dropped (an account turned protected, or
+    /// the broker that announces that was out of reach for a while).
+    pub purges: u64,
 }
 
 pub(crate) struct Store {
@@ -77,6 +80,7 @@ pub(crate) struct Store {
     pub hits: AtomicU64,
     pub misses: AtomicU64,
     pub bypasses: AtomicU64,
+    pub purges: AtomicU64,
 }
 
 impl Store {
@@ -109,6 +113,7 @@ impl Store {
             hits: AtomicU64::new(0),
             misses: AtomicU64::new(0),
             bypasses: AtomicU64::new(0),
+            purges: AtomicU64::new(0),
         }
     }
 
@@ -216,6 +221,21 @@ impl Store {
         }
     }
 
+    /// Drops every entry, after bumping every epoch so that no miss in
+    /// flight stores what it read before the purge. For a change the cache
+    /// cannot map to paths: an account turning protected hides its tweets
+    /// from every timeline, search and hashtag page that listed them.
+    pub(crate) fn purge_all(&self) {
+        for slot in &self.epochs {
+            slot.fetch_add(1, Ordering::AcqRel);
+        }
+        // Entries inserted before this call are invisible at once; moka
+        // frees their memory (and calls the listener, which unlinks them
+        // from the index) as it goes.
+        self.cache.invalidate_all();
+        self.purges.fetch_add(1, Ordering::Relaxed);
+    }
+
     /// Removes `key` only while it still holds `entry`, so a stale read never
     /// removes the fresh entry another request just stored.
     async fn remove_if_same(&self, key: &str, entry: &Arc<Entry>) {
@@ -239,6 +259,7 @@ impl Store {
             bypasses: self.bypasses.load(Ordering::Relaxed),
             entries: self.cache.entry_count(),
             bytes: self.cache.weighted_size(),
+            purges: self.purges.load(Ordering::Relaxed),
         }
     }
 

@@ -82,6 +82,35 @@ async fn a_response_read_before_a_write_is_not_stored_after_it() {
 }
 
 #[tokio::test]
+async fn a_purge_drops_every_entry_and_a_read_from_before_it_is_not_stored() {
+    let store = Store::new(&options(1 << 20));
+    put(&store, "/api/tweets/7", 10).await;
+    put(&store, "/api/tweets?author=ada", 10).await;
+    let in_flight = "/api/accounts/ada/tweets";
+    let epoch = store.epoch(in_flight);
+    store.purge_all();
+    assert!(store.lookup("/api/tweets/7").await.is_none());
+    assert!(store.lookup("/api/tweets?author=ada").await.is_none());
+    let read_before = store.prepare(
+        StatusCode::OK,
+        HeaderMap::new(),
+        Bytes::new(),
+        DEFAULT_TTL,
+        in_flight,
+    );
+    store.insert(in_flight.to_owned(), read_before, epoch).await;
+    assert!(
+        store.lookup(in_flight).await.is_none(),
+        "read before the purge"
+    );
+    let stats = store.stats().await;
+    assert_eq!((stats.entries, stats.purges), (0, 1));
+    // Afterwards the cache fills again as usual.
+    put(&store, "/api/tweets/7", 10).await;
+    assert!(store.lookup("/api/tweets/7").await.is_some());
+}
+
+#[tokio::test]
 async fn replacing_an_entry_keeps_its_key_indexed() {
     let store = Store::new(&options(1 << 20));
     put(&store, "/api/tweets/7", 10).await;

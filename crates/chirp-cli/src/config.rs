@@ -171,6 +171,25 @@ pub struct CacheArgs {
     #[arg(long = "cache-bytes", env = "CHIRP_CACHE_BYTES", default_value_t = 64 << 20)]
     pub max_bytes: u64,
 
+    /// The API instances' broker (SPEC §1.6), heard for purges: when an
+    /// account turns protected the cache drops everything at once instead
+    /// of serving its tweets until the TTL runs out. Unset: Redis pub/sub
+    /// on CHIRP_REDIS_URL when that is set, otherwise no purges (entries
+    /// then live their TTL).
+    #[arg(long = "broker-url", env = "CHIRP_BROKER_URL")]
+    pub broker_url: Option<String>,
+
+    /// Redis the API instances use, where their broker is Redis pub/sub
+    /// on it (see --broker-url).
+    #[arg(long = "redis-url", env = "CHIRP_REDIS_URL")]
+    pub redis_url: Option<String>,
+
+    /// The broker namespace the API instances use (their
+    /// CHIRP_BROKER_NAMESPACE); needed with a broker, since a cache knows
+    /// no database to derive it from.
+    #[arg(long = "broker-namespace", env = "CHIRP_BROKER_NAMESPACE")]
+    pub broker_namespace: Option<String>,
+
     #[command(flatten)]
     pub net: NetArgs,
 }
@@ -326,6 +345,13 @@ pub struct ServeArgs {
     /// in this process (one instance).
     #[arg(long = "broker-url", env = "CHIRP_BROKER_URL")]
     pub broker_url: Option<String>,
+
+    /// Names the broker's channel (`NAMESPACE.events`), so sites sharing a
+    /// Redis or RabbitMQ do not hear each other. The response caches
+    /// (`chirp cache`) must be given the same one. [default: derived from
+    /// the database URL, without its credentials]
+    #[arg(long = "broker-namespace", env = "CHIRP_BROKER_NAMESPACE")]
+    pub broker_namespace: Option<String>,
 
     /// Response cache in front of /api in `chirp serve` (`chirp api` never
     /// has one: in the scaled topology the caches are their own processes).

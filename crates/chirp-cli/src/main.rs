@@ -2,6 +2,7 @@
 //! that do the work. `chirp` alone is `chirp serve`.
 
 mod config;
+mod purge;
 mod script;
 mod serve;
 

@@ -42,19 +42,58 @@ pub async fn cache(args: CacheArgs) -> anyhow::Result<()> {
     config.cache.ttl = args.ttl;
     config.cache.max_bytes = args.max_bytes;
     config.trusted_proxies = args.net.trusted_proxies.clone();
+    let proxy = chirp_cache::proxy(&config);
+    let purges = match chirp_broker::BrokerKind::choose(
+        args.broker_url.as_deref(),
+        args.redis_url.as_deref(),
+    )
+    .context("CHIRP_BROKER_URL")?
+    {
+        chirp_broker::BrokerKind::InProcess => {
+            tracing::warn!(
+                "no broker (CHIRP_BROKER_URL or CHIRP_REDIS_URL): an account that turns \
+                 protected stays in this cache until the TTL ends"
+            );
+            None
+        }
+        _ => {
+            let namespace = args.broker_namespace.clone().context(
+                "a response cache with a broker needs CHIRP_BROKER_NAMESPACE, \
+                 the same as the API instances'",
+            )?;
+            let broker = chirp_broker::connect_with(
+                args.broker_url.as_deref(),
+                args.redis_url.as_deref(),
+                chirp_broker::BrokerOptions {
+                    namespace,
+                    ..chirp_broker::BrokerOptions::default()
+                },
+            )
+            .await
+            .context("CHIRP_BROKER_URL")?;
+            tracing::info!(broker = broker.name(), "purges heard on the broker");
+            Some((
+                crate::purge::purge_on_broker(&*broker, proxy.purger()),
+                broker,
+            ))
+        }
+    };
     let listener = TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("cannot listen on {} (CHIRP_LISTEN)", args.listen))?;
     let addr = listener.local_addr().context("listener address")?;
     tracing::info!(upstream = %args.upstream, "chirp response cache listening on http://{addr}");
-    chirp_cache::serve(
+    chirp_http::serve(
         listener,
-        config,
+        chirp_cache::router_over(proxy),
         args.net.serve_options(),
         shutdown_signal(),
     )
     .await
     .context("response cache server error")?;
+    if let Some((task, _broker)) = purges {
+        task.abort();
+    }
     tracing::info!("stopped cleanly");
     Ok(())
 }
@@ -236,7 +275,10 @@ pub async fn serve(args: ServeArgs, shape: Shape) -> anyhow::Result<()> {
         args.broker_url.as_deref(),
         args.cache.redis_url.as_deref(),
         chirp_broker::BrokerOptions {
-            namespace: broker_namespace(&args.database_url()),
+            namespace: args
+                .broker_namespace
+                .clone()
+                .unwrap_or_else(|| broker_namespace(&args.database_url())),
             ..chirp_broker::BrokerOptions::default()
         },
     )
@@ -247,7 +289,7 @@ pub async fn serve(args: ServeArgs, shape: Shape) -> anyhow::Result<()> {
         store,
         likes,
         Arc::new(InProcessBus::default()),
-        broker,
+        Arc::clone(&broker),
         metrics,
         AppConfig {
             session_ttl: args.session_ttl,
@@ -273,7 +315,9 @@ pub async fn serve(args: ServeArgs, shape: Shape) -> anyhow::Result<()> {
             ttl: args.cache.ttl,
             ..chirp_cache::CacheOptions::default()
         };
-        router = router.layer(chirp_cache::ResponseCacheLayer::new(options));
+        let layer = chirp_cache::ResponseCacheLayer::new(options);
+        crate::purge::purge_on_broker(&*broker, layer.purger());
+        router = router.layer(layer);
         tracing::info!(ttl = ?args.cache.ttl, "response cache on (stats at /_cache/stats)");
     }
     if shape == Shape::Embedded {

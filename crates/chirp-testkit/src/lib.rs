@@ -12,6 +12,7 @@
 //! prefix of the same shape per test process, so what it leaves behind is
 //! collected by a later `scripts/test` once it is a day old.
 
+pub mod proxy;
 pub mod sse;
 
 use std::sync::OnceLock;

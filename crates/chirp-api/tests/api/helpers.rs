@@ -174,6 +174,21 @@ pub async fn serve_configured(
     cache: Option<Arc<dyn chirp_store::cache::backend::CacheBackend>>,
     config: ApiConfig,
 ) -> TestApp {
+    let broker = Arc::new(chirp_broker::InProcessBroker::default());
+    serve_with_broker(url, likes, dir, cache, config, broker).await
+}
+
+/// Like [`serve_configured`], with the broker of live events: instances
+/// given one (network) broker and one database act as a scaled topology's
+/// API instances.
+pub async fn serve_with_broker(
+    url: String,
+    likes: LikesConfig,
+    dir: tempfile::TempDir,
+    cache: Option<Arc<dyn chirp_store::cache::backend::CacheBackend>>,
+    config: ApiConfig,
+    broker: Arc<dyn chirp_broker::Broker>,
+) -> TestApp {
     let store = Arc::new(
         SqlStore::connect(&url, &PoolConfig::default())
             .await
@@ -201,7 +216,7 @@ pub async fn serve_configured(
         served,
         likes,
         Arc::new(chirp_app::InProcessBus::default()),
-        Arc::new(chirp_broker::InProcessBroker::default()),
+        broker,
         metrics,
         chirp_app::AppConfig::default(),
     );

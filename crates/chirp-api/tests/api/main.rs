@@ -15,6 +15,7 @@ mod like_batching;
 mod like_outage;
 mod like_storm;
 mod likes;
+mod live_instances;
 mod messages;
 mod notifications;
 mod ops;

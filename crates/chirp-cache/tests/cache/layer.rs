@@ -99,6 +99,25 @@ async fn the_layer_wraps_an_axum_router_and_answers_its_stats() {
     assert_eq!((direct.hits, direct.misses, direct.entries), (1, 2, 1));
 }
 
+#[tokio::test(start_paused = true)]
+async fn a_purge_empties_the_cache_long_before_the_ttl() {
+    let log = UpstreamLog::default();
+    let layer = ResponseCacheLayer::new(CacheOptions::default());
+    let svc = layer.layer(upstream_router(log.clone()));
+    for path in ["/api/tweets/7", "/api/tweets?limit=5"] {
+        assert_eq!(x_cache(&call(&svc, "GET", path).await), "MISS");
+        assert_eq!(x_cache(&call(&svc, "GET", path).await), "HIT");
+    }
+    layer.purger().purge_all();
+    for path in ["/api/tweets/7", "/api/tweets?limit=5"] {
+        assert_eq!(x_cache(&call(&svc, "GET", path).await), "MISS", "{path}");
+    }
+    // The upstream's log names paths without their query.
+    assert_eq!(log.calls("GET /api/tweets/7"), 2);
+    assert_eq!(log.calls("GET /api/tweets"), 2);
+    assert_eq!(layer.stats().await.purges, 1);
+}
+
 #[tokio::test]
 async fn a_failing_inner_service_is_a_502() {
     let failing = tower::service_fn(|_req: Request<Body>| async {
