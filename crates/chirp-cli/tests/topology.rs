@@ -97,6 +97,148 @@ async fn db_likes(database: &str, tweet: i64) -> i64 {
     n
 }
 
+/// A notification stream opened through the front door (nginx, a cache,
+/// nginx, an API instance) carries events as they happen; and when an
+/// account turns protected, neither cache serves its tweets a second later,
+/// though their TTL is 60 s.
+async fn live_events_and_purges(client: &reqwest::Client, front: &str, topo: &str) {
+    use reqwest::Method;
+    let creds = json!({"username": "hush", "password": "correct horse"});
+    let (s, _, _) = send(
+        client,
+        Method::POST,
+        &format!("{front}/api/accounts"),
+        None,
+        Some(creds.clone()),
+    )
+    .await;
+    assert_eq!(s, 201);
+    let (s, _, session) = send(
+        client,
+        Method::POST,
+        &format!("{front}/api/sessions"),
+        None,
+        Some(creds),
+    )
+    .await;
+    assert_eq!(s, 201);
+    let hush = session["token"].as_str().expect("token").to_owned();
+
+    let stream = client
+        .get(format!("{front}/api/notifications/stream"))
+        .bearer_auth(topo)
+        .send()
+        .await
+        .expect("stream through the front door");
+    assert_eq!(stream.status().as_u16(), 200);
+    assert_eq!(stream.headers()["content-type"], "text/event-stream");
+    let mut stream = chirp_testkit::sse::SseReader::new(stream);
+    let (s, _, _) = send(
+        client,
+        Method::POST,
+        &format!("{front}/api/accounts/topo/follow"),
+        Some(&hush),
+        Some(json!({})),
+    )
+    .await;
+    assert_eq!(s, 200);
+    let event = stream.next().await;
+    let n: Value = serde_json::from_str(&event.data).expect("notification JSON");
+    assert_eq!(
+        (n["kind"].as_str(), n["actor"]["username"].as_str()),
+        (Some("follow"), Some("hush"))
+    );
+    drop(stream);
+
+    let (s, _, tweet) = send(
+        client,
+        Method::POST,
+        &format!("{front}/api/tweets"),
+        Some(&hush),
+        Some(json!({"text": "soon private"})),
+    )
+    .await;
+    assert_eq!(s, 201);
+    let id = tweet["id"].as_i64().expect("id");
+    // Each cache, asked directly, holds the tweet and hush's timeline.
+    let caches: Vec<String> = (1..=2u16)
+        .map(|i| format!("http://127.0.0.1:{}", FRONT_PORT + 200 + i))
+        .collect();
+    let paths = [
+        format!("/api/tweets/{id}"),
+        "/api/accounts/hush/tweets".to_owned(),
+    ];
+    for cache in &caches {
+        for path in &paths {
+            send(client, Method::GET, &format!("{cache}{path}"), None, None).await;
+            let (s, h, _) = send(client, Method::GET, &format!("{cache}{path}"), None, None).await;
+            assert_eq!((s, x_cache(&h).as_str()), (200, "HIT"), "{cache}{path}");
+        }
+    }
+
+    let (s, _, _) = send(
+        client,
+        Method::PATCH,
+        &format!("{front}/api/me"),
+        Some(&hush),
+        Some(json!({"protected": true})),
+    )
+    .await;
+    assert_eq!(s, 200);
+    let protected_at = std::time::Instant::now();
+    // The requirement itself: within 1 s every cache has let go of it.
+    for cache in &caches {
+        loop {
+            let (tweet_status, _, _) = send(
+                client,
+                Method::GET,
+                &format!("{cache}{}", paths[0]),
+                None,
+                None,
+            )
+            .await;
+            let (_, _, timeline) = send(
+                client,
+                Method::GET,
+                &format!("{cache}{}", paths[1]),
+                None,
+                None,
+            )
+            .await;
+            let listed = timeline["items"]
+                .as_array()
+                .is_some_and(|items| !items.is_empty());
+            if tweet_status == 404 && !listed {
+                break;
+            }
+            assert!(
+                protected_at.elapsed() < Duration::from_secs(1),
+                "{cache} still serves a protected account's tweet (status {tweet_status}) or timeline ({timeline})"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let (_, _, stats) = send(
+            client,
+            Method::GET,
+            &format!("{cache}/_cache/stats"),
+            None,
+            None,
+        )
+        .await;
+        assert!(stats["purges"].as_u64() >= Some(1), "{cache}: {stats}");
+    }
+    // The author still sees it, through the front door.
+    let (s, h, _) = send(
+        client,
+        Method::GET,
+        &format!("{front}{}", paths[0]),
+        Some(&hush),
+        None,
+    )
+    .await;
+    assert_eq!((s, x_cache(&h).as_str()), (200, "BYPASS"));
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_scaled_topology_serves_caches_balances_and_loses_no_like() {
     let database = chirp_testkit::fresh_postgres_database("topology").await;
@@ -231,6 +373,8 @@ async fn the_scaled_topology_serves_caches_balances_and_loses_no_like() {
         .expect("GET with a body task")
         .expect("the GET with a body is answered");
     assert_eq!(resp.status().as_u16(), 200);
+
+    live_events_and_purges(&client, &front, &token).await;
 
     // A like storm spread over both API instances.
     let first = like_storm(&client, &front, id, 600).await;

@@ -4,6 +4,7 @@
 
 mod durability;
 mod pages;
+mod privacy;
 mod script;
 mod server;
 mod storm;
