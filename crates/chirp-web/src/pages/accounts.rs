@@ -62,7 +62,9 @@ pub async fn profile(
     };
     let (account, tweets, follow_state) = tokio::join!(
         state.api.account(&username),
-        state.api.account_tweets(&username, q.cursor.as_deref()),
+        state
+            .api
+            .account_tweets(v.token.as_deref(), &username, q.cursor.as_deref()),
         follow_state,
     );
     let (account, tweets, follow_state) = match (account, tweets, follow_state) {
