@@ -324,6 +324,16 @@ impl Client {
         self.read(Method::GET, &path, Some(token)).await
     }
 
+    /// How many of the signed-in account's notifications are unread: the
+    /// count the first page carries, with that page cut to one item so
+    /// every page's badge costs little.
+    pub async fn unread_count(&self, token: &str) -> Result<i64> {
+        let list: NotificationList = self
+            .read(Method::GET, "/api/notifications?limit=1", Some(token))
+            .await?;
+        Ok(list.unread_count)
+    }
+
     /// Marks notifications read, up to `up_to` or all of them; answers how
     /// many stay unread (`POST /api/notifications/read`).
     pub async fn mark_notifications_read(
