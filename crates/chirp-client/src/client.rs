@@ -169,6 +169,40 @@ impl Client {
         }
     }
 
+    /// Opens a long-lived answer, such as the notification stream, and
+    /// hands back its body unread so the caller can relay it as it comes.
+    /// The timeout covers only the wait for the status line: the body of a
+    /// stream has no end to wait for. `headers` go with the request (say,
+    /// `Last-Event-ID`).
+    pub async fn open_stream(
+        &self,
+        path: &str,
+        token: &str,
+        headers: &[(header::HeaderName, HeaderValue)],
+    ) -> Result<Body, ClientError> {
+        let mut req = self.request(&Method::GET, path, Some(token), None)?;
+        for (name, value) in headers {
+            req.headers_mut().insert(name.clone(), value.clone());
+        }
+        let answer = tokio::time::timeout(self.timeout, self.transport.clone().oneshot(req)).await;
+        let resp = match answer {
+            Ok(Ok(resp)) => resp,
+            Ok(Err(e)) => return Err(ClientError::Transport(with_causes(&*e))),
+            Err(_) => return Err(ClientError::Timeout(self.timeout)),
+        };
+        let status = resp.status();
+        if status.is_success() {
+            return Ok(resp.into_body());
+        }
+        // An error answer is small and complete: read it for its message.
+        let bytes = http_body_util::Limited::new(resp.into_body(), MAX_BODY)
+            .collect()
+            .await
+            .map_err(|e| ClientError::Transport(format!("reading the answer: {e}")))?
+            .to_bytes();
+        Err(ClientError::from_answer(status, &bytes))
+    }
+
     /// A call without a body whose answer is ignored (204s).
     pub(crate) async fn act(
         &self,

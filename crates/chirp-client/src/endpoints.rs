@@ -1,6 +1,9 @@
 //! One method per API endpoint, in the order SPEC §3 lists them.
 //!
-//! Calls that need a login take the session token first. Names and slugs
+//! Calls that need a login take the session token first. Reads of tweets
+//! take the viewer's token as an `Option` first: a protected account's
+//! tweets reach only its author and approved followers, so the same read
+//! answers differently for a follower than for an anonymous visitor. Names and slugs
 //! are percent-encoded into paths, so no value can reach another route;
 //! list calls take the `next_cursor` of the previous page.
 
@@ -8,10 +11,11 @@ use std::fmt::Write as _;
 
 use axum::http::Method;
 
-use crate::model::{Account, Category, FollowState, HashtagCount, Tweet};
+use crate::model::{Account, Category, Conversation, FollowState, HashtagCount, Message, Tweet};
 use crate::wire::{
-    EditTweetBody, FollowBody, FollowStatus, Health, LikeBody, LoginBody, NewAccountBody,
-    NewCategoryBody, NewTweetBody, ProfilePatch, SessionBody,
+    EditTweetBody, FollowBody, FollowStatus, Health, LikeBody, LoginBody, MarkReadBody,
+    NewAccountBody, NewCategoryBody, NewMessageBody, NewTweetBody, NotificationList, ProfilePatch,
+    SessionBody, UnreadCount,
 };
 use crate::{Client, ClientError, Paged};
 
@@ -92,12 +96,13 @@ impl Client {
     /// An account's tweets, newest first (`GET /api/accounts/{username}/tweets`).
     pub async fn account_tweets(
         &self,
+        viewer: Option<&str>,
         username: &str,
         cursor: Option<&str>,
     ) -> Result<Paged<Tweet>> {
         let path = format!("/api/accounts/{}/tweets", segment(username));
         let path = with_query(&path, &[("cursor", cursor)])?;
-        self.read(Method::GET, &path, None).await
+        self.read(Method::GET, &path, viewer).await
     }
 
     /// Whether the signed-in account follows `username`, or has asked to
@@ -136,6 +141,31 @@ impl Client {
         self.read(Method::GET, &path, None).await
     }
 
+    /// Accounts asking to follow the signed-in (protected) account, most
+    /// recent first (`GET /api/follow-requests`).
+    pub async fn follow_requests(
+        &self,
+        token: &str,
+        cursor: Option<&str>,
+    ) -> Result<Paged<Account>> {
+        let path = with_query("/api/follow-requests", &[("cursor", cursor)])?;
+        self.read(Method::GET, &path, Some(token)).await
+    }
+
+    /// Approves `username`'s request to follow the signed-in account
+    /// (`POST /api/follow-requests/{username}/accept`).
+    pub async fn accept_follow_request(&self, token: &str, username: &str) -> Result<()> {
+        let path = format!("/api/follow-requests/{}/accept", segment(username));
+        self.act(Method::POST, &path, Some(token)).await
+    }
+
+    /// Turns down `username`'s request to follow the signed-in account
+    /// (`POST /api/follow-requests/{username}/reject`).
+    pub async fn reject_follow_request(&self, token: &str, username: &str) -> Result<()> {
+        let path = format!("/api/follow-requests/{}/reject", segment(username));
+        self.act(Method::POST, &path, Some(token)).await
+    }
+
     /// Posts a tweet, or a reply (`POST /api/tweets`).
     pub async fn post_tweet(&self, token: &str, body: &NewTweetBody) -> Result<Tweet> {
         self.write(Method::POST, "/api/tweets", Some(token), body)
@@ -145,6 +175,7 @@ impl Client {
     /// Tweets matching `query`, newest first (`GET /api/tweets`).
     pub async fn tweets(
         &self,
+        viewer: Option<&str>,
         query: &TweetQuery<'_>,
         cursor: Option<&str>,
     ) -> Result<Paged<Tweet>> {
@@ -156,51 +187,75 @@ impl Client {
             ("cursor", cursor),
         ];
         let path = with_query("/api/tweets", &pairs)?;
-        self.read(Method::GET, &path, None).await
+        self.read(Method::GET, &path, viewer).await
     }
 
     /// Newest tweets of everyone.
-    pub async fn public_timeline(&self, cursor: Option<&str>) -> Result<Paged<Tweet>> {
-        self.tweets(&TweetQuery::default(), cursor).await
+    pub async fn public_timeline(
+        &self,
+        viewer: Option<&str>,
+        cursor: Option<&str>,
+    ) -> Result<Paged<Tweet>> {
+        self.tweets(viewer, &TweetQuery::default(), cursor).await
     }
 
     /// Newest tweets carrying `tag`.
-    pub async fn hashtag(&self, tag: &str, cursor: Option<&str>) -> Result<Paged<Tweet>> {
+    pub async fn hashtag(
+        &self,
+        viewer: Option<&str>,
+        tag: &str,
+        cursor: Option<&str>,
+    ) -> Result<Paged<Tweet>> {
         let query = TweetQuery {
             hashtag: Some(tag),
             ..TweetQuery::default()
         };
-        self.tweets(&query, cursor).await
+        self.tweets(viewer, &query, cursor).await
     }
 
     /// Full-text search of tweets.
-    pub async fn search_tweets(&self, q: &str, cursor: Option<&str>) -> Result<Paged<Tweet>> {
+    pub async fn search_tweets(
+        &self,
+        viewer: Option<&str>,
+        q: &str,
+        cursor: Option<&str>,
+    ) -> Result<Paged<Tweet>> {
         let query = TweetQuery {
             q: Some(q),
             ..TweetQuery::default()
         };
-        self.tweets(&query, cursor).await
+        self.tweets(viewer, &query, cursor).await
     }
 
     /// Newest tweets posted in the category `slug`.
-    pub async fn category_tweets(&self, slug: &str, cursor: Option<&str>) -> Result<Paged<Tweet>> {
+    pub async fn category_tweets(
+        &self,
+        viewer: Option<&str>,
+        slug: &str,
+        cursor: Option<&str>,
+    ) -> Result<Paged<Tweet>> {
         let query = TweetQuery {
             category: Some(slug),
             ..TweetQuery::default()
         };
-        self.tweets(&query, cursor).await
+        self.tweets(viewer, &query, cursor).await
     }
 
     /// One tweet (`GET /api/tweets/{id}`).
-    pub async fn tweet(&self, id: i64) -> Result<Tweet> {
-        self.read(Method::GET, &format!("/api/tweets/{id}"), None)
+    pub async fn tweet(&self, viewer: Option<&str>, id: i64) -> Result<Tweet> {
+        self.read(Method::GET, &format!("/api/tweets/{id}"), viewer)
             .await
     }
 
     /// Replies to a tweet, newest first (`GET /api/tweets/{id}/replies`).
-    pub async fn replies(&self, id: i64, cursor: Option<&str>) -> Result<Paged<Tweet>> {
+    pub async fn replies(
+        &self,
+        viewer: Option<&str>,
+        id: i64,
+        cursor: Option<&str>,
+    ) -> Result<Paged<Tweet>> {
         let path = with_query(&format!("/api/tweets/{id}/replies"), &[("cursor", cursor)])?;
-        self.read(Method::GET, &path, None).await
+        self.read(Method::GET, &path, viewer).await
     }
 
     /// Replaces a tweet's text; the API refuses anyone but its author
@@ -256,6 +311,84 @@ impl Client {
     pub async fn category(&self, slug: &str) -> Result<Category> {
         let path = format!("/api/categories/{}", segment(slug));
         self.read(Method::GET, &path, None).await
+    }
+
+    /// The signed-in account's notifications, newest first, with how many
+    /// are unread (`GET /api/notifications`).
+    pub async fn notifications(
+        &self,
+        token: &str,
+        cursor: Option<&str>,
+    ) -> Result<NotificationList> {
+        let path = with_query("/api/notifications", &[("cursor", cursor)])?;
+        self.read(Method::GET, &path, Some(token)).await
+    }
+
+    /// How many of the signed-in account's notifications are unread: the
+    /// count the first page carries, with that page cut to one item so
+    /// every page's badge costs little.
+    pub async fn unread_count(&self, token: &str) -> Result<i64> {
+        let list: NotificationList = self
+            .read(Method::GET, "/api/notifications?limit=1", Some(token))
+            .await?;
+        Ok(list.unread_count)
+    }
+
+    /// Marks notifications read, up to `up_to` or all of them; answers how
+    /// many stay unread (`POST /api/notifications/read`).
+    pub async fn mark_notifications_read(
+        &self,
+        token: &str,
+        up_to: Option<i64>,
+    ) -> Result<UnreadCount> {
+        let body = MarkReadBody { up_to };
+        self.write(Method::POST, "/api/notifications/read", Some(token), &body)
+            .await
+    }
+
+    /// Sends a direct message (`POST /api/messages`).
+    pub async fn send_message(&self, token: &str, body: &NewMessageBody) -> Result<Message> {
+        self.write(Method::POST, "/api/messages", Some(token), body)
+            .await
+    }
+
+    /// The conversation with `username`, newest first
+    /// (`GET /api/messages?with=`).
+    pub async fn messages(
+        &self,
+        token: &str,
+        with: &str,
+        cursor: Option<&str>,
+    ) -> Result<Paged<Message>> {
+        let path = with_query("/api/messages", &[("with", Some(with)), ("cursor", cursor)])?;
+        self.read(Method::GET, &path, Some(token)).await
+    }
+
+    /// The signed-in account's conversations, the latest first
+    /// (`GET /api/conversations`).
+    pub async fn conversations(
+        &self,
+        token: &str,
+        cursor: Option<&str>,
+    ) -> Result<Paged<Conversation>> {
+        let path = with_query("/api/conversations", &[("cursor", cursor)])?;
+        self.read(Method::GET, &path, Some(token)).await
+    }
+
+    /// The signed-in account's notifications as they happen, as the raw
+    /// Server-Sent Events body of `GET /api/notifications/stream`, to relay;
+    /// `last_event_id` resumes after that notification.
+    pub async fn notification_stream(
+        &self,
+        token: &str,
+        last_event_id: Option<axum::http::HeaderValue>,
+    ) -> Result<axum::body::Body> {
+        let headers: Vec<_> = last_event_id
+            .map(|v| (axum::http::HeaderName::from_static("last-event-id"), v))
+            .into_iter()
+            .collect();
+        self.open_stream("/api/notifications/stream", token, &headers)
+            .await
     }
 
     /// Whether the API process is up (`GET /healthz`).

@@ -217,7 +217,7 @@ async fn the_api_error_shape_becomes_its_status_code_message_and_field() {
 #[tokio::test]
 async fn answers_that_are_not_the_api_s_are_reported_as_unexpected() {
     let api = Client::in_process(stub());
-    let e = api.tweet(1).await.unwrap_err();
+    let e = api.tweet(None, 1).await.unwrap_err();
     assert!(
         matches!(
             e,

@@ -323,9 +323,14 @@ pub struct SettingsForm {
     display_name: String,
     #[serde(default)]
     bio: String,
+    /// The "Protected account" checkbox: browsers send it only when it is
+    /// ticked, so its absence means public.
+    #[serde(default)]
+    protected: Option<String>,
 }
 
-/// `POST /settings`: saves display name and bio.
+/// `POST /settings`: saves display name, bio and whether the account is
+/// protected.
 pub async fn settings(
     state: WebState,
     SignedIn {
@@ -336,11 +341,18 @@ pub async fn settings(
     let patch = ProfilePatch {
         display_name: Some(f.display_name.clone()),
         bio: Some(f.bio.clone()),
-        protected: None,
+        protected: Some(f.protected.is_some()),
     };
     match state.api.update_profile(&token, &patch).await {
         Ok(_) => Redirect::to("/settings?saved=1").into_response(),
-        Err(e) => render_settings(v, Some(e), f.display_name, f.bio, false),
+        Err(e) => render_settings(
+            v,
+            Some(e),
+            f.display_name,
+            f.bio,
+            f.protected.is_some(),
+            false,
+        ),
     }
 }
 

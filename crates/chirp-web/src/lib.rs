@@ -9,7 +9,9 @@
 //! * [`pages`]: the pages people read (askama templates in `templates/`,
 //!   auto-escaped, so user text is never raw HTML), one module per area.
 //! * [`forms`]: the POST handlers behind the forms; redirect on success,
-//!   re-show the page with the API's error message otherwise.
+//!   re-show the page with the API's error message otherwise. The newer
+//!   areas (notifications, messages) keep their few forms beside their
+//!   pages instead, so `forms.rs` stays under its size.
 //! * [`text`]: tweet text cut into escaped runs, `#tag` and `@name` links.
 //! * [`security`]: session and CSRF cookies, the cross-site and CSRF
 //!   checks on every POST, and the Content-Security-Policy and other headers
@@ -42,8 +44,8 @@ pub use state::{SharedState, WebConfig, WebState};
 
 /// The site's one stylesheet, compiled in so the binary is self-contained.
 const STYLESHEET: &str = include_str!("../static/chirp.css");
-/// The site's one script: likes in place and the character counter. Every
-/// page works without it.
+/// The site's one script: likes in place, the character counter and the
+/// live unread badge. Every page works without it.
 const SCRIPT: &str = include_str!("../static/chirp.js");
 
 /// The web site's routes, reaching data only through `api`.
@@ -53,7 +55,7 @@ pub fn router(api: Client, config: WebConfig) -> Router {
         api,
         config: Arc::clone(&config),
     };
-    use pages::{accounts, search, timelines, tweets};
+    use pages::{accounts, messages, notifications, search, timelines, tweets};
     Router::new()
         .route("/", get(timelines::home))
         .route("/public", get(timelines::public))
@@ -77,6 +79,22 @@ pub fn router(api: Client, config: WebConfig) -> Router {
         .route("/@{username}/followers", get(accounts::followers))
         .route("/@{username}/following", get(accounts::following))
         .route("/@{username}/follow", post(forms::follow))
+        .route("/notifications", get(notifications::list))
+        .route("/notifications/read", post(notifications::mark_read))
+        .route("/notifications/stream", get(notifications::stream))
+        .route(
+            "/follow-requests/{username}/accept",
+            post(notifications::accept),
+        )
+        .route(
+            "/follow-requests/{username}/reject",
+            post(notifications::reject),
+        )
+        .route("/messages", get(messages::conversations))
+        .route(
+            "/messages/{username}",
+            get(messages::conversation).post(messages::send),
+        )
         .route("/settings", get(accounts::settings).post(forms::settings))
         .route("/signup", get(accounts::signup).post(forms::signup))
         .route("/login", get(accounts::login).post(forms::login))

@@ -1,6 +1,7 @@
 // chirp's only script. Every page works without it; with it, like buttons
 // update the count in place, compose boxes count characters as the server
-// does, and times show in the reader's time zone. Loaded from our own origin, so the CSP needs no exception.
+// does, times show in the reader's time zone, and the unread badge counts
+// notifications live. Loaded from our own origin, so the CSP needs no exception.
 "use strict";
 
 // The length the server checks: code points of the trimmed text, with a
@@ -71,3 +72,22 @@ function localTime(el) {
 document.querySelectorAll("textarea[data-max]").forEach(setUpCounter);
 document.querySelectorAll("time[datetime]").forEach(localTime);
 document.querySelectorAll("form.like").forEach(setUpLike);
+
+// <span id="unread" data-count="N">: the top bar's unread badge. The site
+// relays the API's notification stream for this session; each event adds
+// one, without a reload. EventSource reconnects by itself (and resumes
+// after the last event id), so nothing more is needed here.
+function setUpUnreadBadge(badge) {
+  if (!window.EventSource) return;
+  let count = Number(badge.dataset.count) || 0;
+  const source = new EventSource("/notifications/stream");
+  source.addEventListener("notification", () => {
+    count += 1;
+    badge.dataset.count = String(count);
+    badge.firstChild.nodeValue = String(count);
+    badge.hidden = false;
+  });
+}
+
+const unreadBadge = document.getElementById("unread");
+if (unreadBadge) setUpUnreadBadge(unreadBadge);

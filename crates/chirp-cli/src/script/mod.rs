@@ -11,7 +11,8 @@ use std::time::Instant;
 
 use anyhow::{Context, bail};
 use chirp_client::wire::{
-    EditTweetBody, LoginBody, NewAccountBody, NewCategoryBody, NewTweetBody, ProfilePatch,
+    EditTweetBody, LoginBody, NewAccountBody, NewCategoryBody, NewMessageBody, NewTweetBody,
+    ProfilePatch,
 };
 use chirp_client::{Client, ClientError};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -81,6 +82,7 @@ pub struct Tally {
     pub edits: usize,
     pub deletes: usize,
     pub follows: usize,
+    pub messages: usize,
     pub likes: u64,
 }
 
@@ -89,7 +91,7 @@ impl std::fmt::Display for Tally {
         write!(
             f,
             "{} new account(s), {} existing logged in, {} categor(ies), {} chirp(s), \
-             {} edit(s), {} delete(s), {} follow change(s), {} like(s)",
+             {} edit(s), {} delete(s), {} follow change(s), {} message(s), {} like(s)",
             self.accounts,
             self.logins,
             self.categories,
@@ -97,6 +99,7 @@ impl std::fmt::Display for Tally {
             self.edits,
             self.deletes,
             self.follows,
+            self.messages,
             self.likes
         )
     }
@@ -222,6 +225,18 @@ impl Runner {
                 };
                 done.with_context(|| format!("{user} and {other}"))?;
                 self.tally.follows += 1;
+            }
+            Step::Message { user, to, text } => {
+                let token = self.session(user)?;
+                let message = NewMessageBody {
+                    to: to.clone(),
+                    text: text.clone(),
+                };
+                self.api
+                    .send_message(&token, &message)
+                    .await
+                    .with_context(|| format!("message from {user} to {to}"))?;
+                self.tally.messages += 1;
             }
             Step::Like { tweet, times } => {
                 let id = self.tweet(tweet)?;

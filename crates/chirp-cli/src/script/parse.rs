@@ -12,6 +12,7 @@
 //! like hello 3
 //! follow bob alice
 //! unfollow bob alice
+//! message bob alice "Lunch at noon?"
 //! delete bob hi
 //! ```
 //!
@@ -65,6 +66,12 @@ pub enum Step {
     Unfollow {
         user: String,
         other: String,
+    },
+    /// A direct message from `user` to `to`.
+    Message {
+        user: String,
+        to: String,
+        text: String,
     },
     /// Likes are anonymous in chirp, so no user.
     Like {
@@ -236,11 +243,18 @@ fn parse_line(text: &str) -> Result<Option<Step>, String> {
                 times,
             }
         }
-        "message" => return Err("direct messages are not built yet".into()),
+        "message" => {
+            let w = a.exact(3, "message FROM TO TEXT")?;
+            Step::Message {
+                user: w[0].clone(),
+                to: w[1].clone(),
+                text: w[2].clone(),
+            }
+        }
         other => {
             return Err(format!(
                 "unknown command {other:?} (try password, user, category, post, reply, \
-                 edit, delete, follow, unfollow, like)"
+                 edit, delete, follow, unfollow, message, like)"
             ));
         }
     };
@@ -262,6 +276,7 @@ fn check_names(step: &Step) -> Result<(), String> {
         | Step::Edit { user, .. }
         | Step::Delete { user, .. } => vec![user],
         Step::Follow { user, other } | Step::Unfollow { user, other } => vec![user, other],
+        Step::Message { user, to, .. } => vec![user, to],
         Step::Password(_) | Step::Like { .. } => vec![],
     };
     for user in users {
@@ -390,6 +405,18 @@ mod tests {
     }
 
     #[test]
+    fn a_message_line_names_sender_recipient_and_text() {
+        assert_eq!(
+            one(r#"message bob alice "Lunch at noon? #food""#),
+            Step::Message {
+                user: "bob".into(),
+                to: "alice".into(),
+                text: "Lunch at noon? #food".into(),
+            }
+        );
+    }
+
+    #[test]
     fn comments_and_blank_lines_are_skipped_and_lines_numbered() {
         let lines = parse("# a demo\n\nfollow bob alice  # bob likes alice\n").expect("parses");
         assert_eq!(lines.len(), 1);
@@ -409,7 +436,9 @@ mod tests {
         assert!(error("edit alice hi text label=x").contains("edit takes no label= option"));
         assert!(error("post alice label=x text").contains("options (key=value) go last"));
         assert!(error("post alice t label=a label=b").contains("label= is given twice"));
-        assert!(error("message alice bob hi").contains("not built yet"));
+        assert!(error("message alice bob").contains("usage: message FROM TO TEXT"));
+        assert!(error("message alice b hi").contains("is not a username"));
+        assert!(error("message alice bob hi label=x").contains("message takes no label="));
         assert!(error("post alice hi label=42").contains("looks like a tweet id"));
         assert!(error(r#"follow bob "al ice""#).contains("is not a username"));
         assert!(error("user x").contains("is not a username"));

@@ -66,6 +66,7 @@ async fn the_demo_script_seeds_a_site_and_can_run_again() {
         String::from_utf8_lossy(&first.stderr)
     );
     assert!(stdout.contains("6 new account(s)"), "{stdout}");
+    assert!(stdout.contains("3 message(s)"), "{stdout}");
 
     let ada = get(&base, "/api/accounts/ada").await;
     assert_eq!(ada["display_name"], "Ada Lovelace");

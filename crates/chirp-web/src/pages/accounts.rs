@@ -28,7 +28,7 @@ impl FollowButton {
     /// The text of the button that undoes a follow or a request.
     pub fn undo_label(&self) -> &'static str {
         match self {
-            Self::Unfollow(FollowState::Requested) => "Cancel request",
+            Self::Unfollow(FollowState::Requested) => "Requested",
             _ => "Unfollow",
         }
     }
@@ -42,9 +42,13 @@ pub struct ProfilePage {
     pub button: FollowButton,
     pub tweets: Vec<Tweet>,
     pub older: Option<String>,
+    /// A protected account seen by someone who may not read its chirps:
+    /// the page says so instead of "No chirps yet".
+    pub hidden: bool,
 }
 
-/// `/@{username}`: a profile and its chirps.
+/// `/@{username}`: a profile and its chirps (the API leaves a protected
+/// account's out for anyone but the account and its approved followers).
 pub async fn profile(
     state: WebState,
     v: Visitor,
@@ -62,7 +66,9 @@ pub async fn profile(
     };
     let (account, tweets, follow_state) = tokio::join!(
         state.api.account(&username),
-        state.api.account_tweets(&username, q.cursor.as_deref()),
+        state
+            .api
+            .account_tweets(v.token.as_deref(), &username, q.cursor.as_deref()),
         follow_state,
     );
     let (account, tweets, follow_state) = match (account, tweets, follow_state) {
@@ -76,7 +82,9 @@ pub async fn profile(
         Some(None) | None => FollowButton::Follow,
         Some(Some(s)) => FollowButton::Unfollow(s),
     };
+    let hidden = account.protected && !mine && follow_state != Some(Some(FollowState::Following));
     ProfilePage {
+        hidden,
         chrome: v.chrome,
         older: older(&format!("/@{}", account.username), &tweets),
         account,
@@ -164,6 +172,8 @@ pub struct SettingsPage {
     pub chrome: Chrome,
     pub display_name: String,
     pub bio: String,
+    /// Whether the "Protected account" box is ticked.
+    pub protected: bool,
     pub error: Option<String>,
     /// Set right after a successful save.
     pub saved: bool,
@@ -175,12 +185,19 @@ pub struct SettingsQuery {
     pub saved: Option<String>,
 }
 
-/// `/settings`: display name and bio.
+/// `/settings`: display name, bio and the protected switch.
 pub async fn settings(
     SignedIn { visitor: v, me, .. }: SignedIn,
     Query(q): Query<SettingsQuery>,
 ) -> Response {
-    render_settings(v, None, me.display_name, me.bio, q.saved.is_some())
+    render_settings(
+        v,
+        None,
+        me.display_name,
+        me.bio,
+        me.protected,
+        q.saved.is_some(),
+    )
 }
 
 /// The settings form, optionally re-shown with a failed save.
@@ -189,6 +206,7 @@ pub fn render_settings(
     error: Option<ClientError>,
     display_name: String,
     bio: String,
+    protected: bool,
     saved: bool,
 ) -> Response {
     let status = error.as_ref().map_or(StatusCode::OK, ClientError::status);
@@ -196,6 +214,7 @@ pub fn render_settings(
         chrome: v.chrome,
         display_name,
         bio,
+        protected,
         error: error.map(|e| e.to_string()),
         saved,
     };

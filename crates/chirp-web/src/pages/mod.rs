@@ -3,6 +3,8 @@
 //! pages); the pages themselves live in one module per area of the site.
 
 pub mod accounts;
+pub mod messages;
+pub mod notifications;
 pub mod search;
 pub mod timelines;
 pub mod tweets;
@@ -28,6 +30,10 @@ pub struct Chrome {
     pub csrf: String,
     /// The path of this page, so forms (like) can come back to it.
     pub path: String,
+    /// How many of the signed-in account's notifications are unread, for
+    /// the badge in the top bar (0 when logged out or the count failed:
+    /// a badge is not worth an error page).
+    pub unread: i64,
 }
 
 impl Chrome {
@@ -79,25 +85,32 @@ impl FromRequestParts<SharedState> for Visitor {
         // Under either name, as the CSRF check reads it.
         let mut token = chirp_http::cookies::session_token(&parts.headers).map(str::to_owned);
         let mut trouble = None;
-        let me = match &token {
-            Some(t) => match state.api.me(t).await {
-                Ok(me) => Some(me),
-                // Expired or revoked: a logged-out visitor.
-                Err(e) if e.is_unauthorized() => {
-                    token = None;
-                    None
+        let mut unread = 0;
+        let me = match token.clone() {
+            Some(t) => {
+                // Asked side by side, so the badge adds no round trip.
+                let (me, count) = tokio::join!(state.api.me(&t), state.api.unread_count(&t));
+                unread = count.unwrap_or(0);
+                match me {
+                    Ok(me) => Some(me),
+                    // Expired or revoked: a logged-out visitor.
+                    Err(e) if e.is_unauthorized() => {
+                        token = None;
+                        None
+                    }
+                    // The API could not say: keep the session, report the trouble.
+                    Err(e) => {
+                        trouble = Some(e);
+                        None
+                    }
                 }
-                // The API could not say: keep the session, report the trouble.
-                Err(e) => {
-                    trouble = Some(e);
-                    None
-                }
-            },
+            }
             None => None,
         };
         let chrome = Chrome {
             me,
             csrf,
+            unread,
             path: parts
                 .uri
                 .path_and_query()

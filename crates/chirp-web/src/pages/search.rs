@@ -61,7 +61,9 @@ pub async fn search(state: WebState, v: Visitor, Query(query): Query<SearchQuery
         return page.into_response();
     }
     let (tweets, accounts, hashtags) = tokio::join!(
-        state.api.search_tweets(&q, query.cursor.as_deref()),
+        state
+            .api
+            .search_tweets(v.token.as_deref(), &q, query.cursor.as_deref()),
         state.api.accounts(Some(&q), None),
         hashtags,
     );

@@ -80,7 +80,10 @@ pub async fn render_home(
     let cursor = cursor.as_deref();
     let (heading, tweets) = match &v.token {
         Some(token) => ("Home", state.api.home_timeline(token, cursor).await),
-        None => ("Latest chirps", state.api.public_timeline(cursor).await),
+        None => (
+            "Latest chirps",
+            state.api.public_timeline(None, cursor).await,
+        ),
     };
     let tweets = match tweets {
         Ok(page) => page,
@@ -105,7 +108,11 @@ pub async fn render_home(
 
 /// `/public`: everyone's newest chirps.
 pub async fn public(state: WebState, v: Visitor, Query(q): Query<ListQuery>) -> Response {
-    match state.api.public_timeline(q.cursor.as_deref()).await {
+    match state
+        .api
+        .public_timeline(v.token.as_deref(), q.cursor.as_deref())
+        .await
+    {
         Ok(page) => {
             TimelinePage::new(v.chrome, "Public timeline".into(), "/public", page).into_response()
         }
@@ -123,7 +130,11 @@ pub async fn hashtag(
     let Ok(tag) = chirp_core::hashtags::parse_tag("tag", &tag, false) else {
         return not_found(v.chrome);
     };
-    match state.api.hashtag(&tag, q.cursor.as_deref()).await {
+    match state
+        .api
+        .hashtag(v.token.as_deref(), &tag, q.cursor.as_deref())
+        .await
+    {
         Ok(page) => {
             let base = format!("/tags/{tag}");
             let mut page = TimelinePage::new(v.chrome, format!("#{tag}"), &base, page);
@@ -163,7 +174,9 @@ pub async fn render_category(
     }
     let (category, tweets) = tokio::join!(
         state.api.category(slug),
-        state.api.category_tweets(slug, cursor.as_deref()),
+        state
+            .api
+            .category_tweets(v.token.as_deref(), slug, cursor.as_deref()),
     );
     let (category, tweets) = match (category, tweets) {
         (Ok(c), Ok(t)) => (c, t),

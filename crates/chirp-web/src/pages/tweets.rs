@@ -51,7 +51,11 @@ pub async fn render_tweet(
         // Shown in answer to POST .../reply: buttons on it come back here.
         v.chrome.path = format!("/tweets/{id}");
     }
-    let (tweet, replies) = tokio::join!(state.api.tweet(id), state.api.replies(id, None));
+    let viewer = v.token.as_deref();
+    let (tweet, replies) = tokio::join!(
+        state.api.tweet(viewer, id),
+        state.api.replies(viewer, id, None)
+    );
     let (tweet, replies) = match (tweet, replies) {
         (Ok(t), Ok(r)) => (t, r.items),
         (Err(e), _) | (_, Err(e)) => return error_page(v.chrome, &e),
@@ -92,7 +96,7 @@ pub struct DeletePage {
 async fn own_tweet(state: &WebState, v: &Visitor, id: i64) -> Result<Tweet, Response> {
     let tweet = state
         .api
-        .tweet(id)
+        .tweet(v.token.as_deref(), id)
         .await
         .map_err(|e| error_page(v.chrome.clone(), &e))?;
     if !v.chrome.owns(&tweet) {

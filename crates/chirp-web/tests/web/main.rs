@@ -5,3 +5,4 @@ mod features;
 mod helpers;
 mod pages;
 mod security;
+mod social;
