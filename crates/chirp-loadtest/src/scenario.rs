@@ -142,7 +142,7 @@ impl Workload for Seeds {
                 _ => post(),
             },
             _ => {
-                if i % 2 == 0 {
+                if i.is_multiple_of(2) {
                     Planned::get(format!("/api/tweets/{tweet}"))
                 } else {
                     Planned::get(format!("/api/accounts/{}/tweets", user.username))
