@@ -36,6 +36,119 @@ pub enum Command {
     /// Run a file of commands (user, post, reply, edit, delete, follow,
     /// like, ...) against a running chirp: for demos and seeding.
     Script(ScriptArgs),
+    /// Load-test or functionally check a running chirp over its API.
+    Loadtest(LoadtestArgs),
+}
+
+/// The scenarios of `chirp loadtest`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ScenarioName {
+    /// Functional checks (post, read, edit, search, hashtag, likes, follow,
+    /// protected accounts, delete); exits 1 on any failure.
+    Check,
+    /// A like storm on --tweets hot tweets; reports whether every
+    /// acknowledged like was counted.
+    Likes,
+    /// Cached reads: tweets by id and user timelines.
+    Read,
+    /// 60 % home timeline, 30 % user timeline, 10 % post.
+    Mix,
+    /// Posting tweets.
+    Write,
+    /// Any GET, given with --path.
+    Get,
+}
+
+/// Settings of `chirp loadtest`.
+#[derive(Debug, Clone, Args)]
+#[command(after_help = "Examples:\n  \
+    chirp loadtest --scenario check\n  \
+    chirp loadtest --scenario mix --connections 32 --duration 10s\n  \
+    chirp loadtest --scenario likes --rate 2000 --tweets 5 --json likes.json\n  \
+    chirp loadtest --scenario get --path /api/tweets --rate 500 --max-p99 50ms")]
+pub struct LoadtestArgs {
+    /// Base URL of the chirp under test (`chirp serve`, or the nginx front).
+    #[arg(long, env = "CHIRP_TARGET", default_value = "http://127.0.0.1:8080")]
+    pub target: String,
+
+    /// What to send.
+    #[arg(long, env = "CHIRP_SCENARIO", value_enum)]
+    pub scenario: ScenarioName,
+
+    /// The path the `get` scenario requests, e.g. /api/tweets?q=hello.
+    #[arg(long, env = "CHIRP_LOADTEST_PATH", required_if_eq("scenario", "get"))]
+    pub path: Option<String>,
+
+    /// Closed load: this many connections, each sending its next request
+    /// when the last is answered (the default, with 16, unless --rate).
+    #[arg(long, env = "CHIRP_CONNECTIONS", conflicts_with = "rate",
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub connections: Option<u64>,
+
+    /// Open load: this many requests per second, sent on schedule however
+    /// slowly the target answers; latency counts from each request's
+    /// scheduled time.
+    #[arg(long, env = "CHIRP_RATE", value_parser = parse_rate)]
+    pub rate: Option<f64>,
+
+    /// Open load: most requests unanswered at once; a request due beyond
+    /// it is not sent and counts as an `overflow` error.
+    #[arg(long = "max-in-flight", env = "CHIRP_MAX_IN_FLIGHT", default_value_t = 10_000,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_in_flight: u64,
+
+    /// How long to apply load.
+    #[arg(long, env = "CHIRP_DURATION", default_value = "10s", value_parser = parse_duration)]
+    pub duration: Duration,
+
+    /// Accounts to seed.
+    #[arg(long, env = "CHIRP_USERS", default_value_t = 20)]
+    pub users: usize,
+
+    /// Tweets to seed (for `likes`: the hot tweets liked).
+    #[arg(long, env = "CHIRP_TWEETS", default_value_t = 50)]
+    pub tweets: usize,
+
+    /// Accounts each seeded account follows, drawn Zipf-skewed so a few
+    /// accounts have most followers.
+    #[arg(long, env = "CHIRP_FOLLOWS", default_value_t = 5)]
+    pub follows: usize,
+
+    /// How long one request may take before it counts as a `timeout`.
+    #[arg(long = "request-timeout", env = "CHIRP_REQUEST_TIMEOUT", default_value = "10s",
+          value_parser = parse_duration)]
+    pub request_timeout: Duration,
+
+    /// How long to wait for like counts to show every acknowledged like
+    /// (the batcher flushes after max pending or max age: keep this above
+    /// the server's CHIRP_LIKES_MAX_AGE).
+    #[arg(long, env = "CHIRP_SETTLE", default_value = "70s", value_parser = parse_duration)]
+    pub settle: Duration,
+
+    /// Also write the summary as JSON to this file.
+    #[arg(long, env = "CHIRP_JSON")]
+    pub json: Option<PathBuf>,
+
+    /// Exit non-zero when p99 latency is above this.
+    #[arg(long = "max-p99", env = "CHIRP_MAX_P99", value_parser = parse_duration)]
+    pub max_p99: Option<Duration>,
+
+    /// Exit non-zero when more than this many requests failed.
+    #[arg(long = "max-errors", env = "CHIRP_MAX_ERRORS")]
+    pub max_errors: Option<u64>,
+}
+
+/// A request rate: a positive number per second, `500` or `500/s`.
+fn parse_rate(s: &str) -> Result<f64, String> {
+    let n: f64 = s
+        .trim_end_matches("/s")
+        .parse()
+        .map_err(|_| format!("{s:?} is not a rate: write requests per second, like 500"))?;
+    if n.is_finite() && n > 0.0 {
+        Ok(n)
+    } else {
+        Err("the rate must be more than zero".into())
+    }
 }
 
 /// Settings of `chirp script`.

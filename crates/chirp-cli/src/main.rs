@@ -2,6 +2,7 @@
 //! that do the work. `chirp` alone is `chirp serve`.
 
 mod config;
+mod loadtest;
 mod purge;
 mod script;
 mod serve;
@@ -32,6 +33,7 @@ fn main() -> ExitCode {
             Command::Cache(args) => serve::cache(args).await,
             Command::Web(args) => serve::web(args).await,
             Command::Script(args) => script::run(args).await,
+            Command::Loadtest(args) => loadtest::run(args).await,
         }
     });
     match result {
