@@ -79,7 +79,7 @@ pub async fn run(
         "post then read it back",
         match posted {
             Ok(t) => client
-                .tweet(t.id)
+                .tweet(None, t.id)
                 .await
                 .map_err(|e| format!("GET /api/tweets/{}: {e}", t.id))
                 .and_then(|read| {
@@ -93,7 +93,7 @@ pub async fn run(
     };
 
     record("search finds it", {
-        match client.search_tweets(&word, None).await {
+        match client.search_tweets(None, &word, None).await {
             Ok(page) => expect(page.items.iter().any(|t| t.id == id), || {
                 format!("?q={word} did not list tweet {id}")
             }),
@@ -101,7 +101,7 @@ pub async fn run(
         }
     });
     record("hashtag lists it", {
-        match client.hashtag(&tag, None).await {
+        match client.hashtag(None, &tag, None).await {
             Ok(page) => expect(page.items.iter().any(|t| t.id == id), || {
                 format!("?hashtag={tag} did not list tweet {id}")
             }),
@@ -133,7 +133,7 @@ pub async fn run(
     );
     record("delete", {
         match client.delete_tweet(a, id).await {
-            Ok(()) => match client.tweet(id).await {
+            Ok(()) => match client.tweet(None, id).await {
                 Err(ClientError::Api { status, .. }) if status.as_u16() == 404 => Ok(()),
                 Ok(_) => Err(format!("tweet {id} still readable after DELETE")),
                 Err(e) => Err(format!("GET after DELETE: {e}")),
@@ -188,7 +188,7 @@ async fn likes(client: &Client, id: i64, settle: Duration) -> Result<(), String>
     let deadline = tokio::time::Instant::now() + settle;
     loop {
         let seen = client
-            .tweet(id)
+            .tweet(None, id)
             .await
             .map_err(|e| format!("GET /api/tweets/{id}: {e}"))?
             .like_count;

@@ -224,10 +224,13 @@ pub async fn like_storm(
 async fn like_counts(client: &Client, tweets: &[i64]) -> Result<Vec<i64>, LoadError> {
     let mut counts = Vec::with_capacity(tweets.len());
     for &id in tweets {
-        let tweet = client.tweet(id).await.map_err(|source| LoadError::Seed {
-            step: format!("reading tweet {id}"),
-            source,
-        })?;
+        let tweet = client
+            .tweet(None, id)
+            .await
+            .map_err(|source| LoadError::Seed {
+                step: format!("reading tweet {id}"),
+                source,
+            })?;
         counts.push(tweet.like_count);
     }
     Ok(counts)

@@ -276,7 +276,10 @@ async fn messages_are_sent_listed_and_read_by_their_two_parties() {
         .expect(200);
     let convo = bob.get("/messages/alice").await.expect(200);
     let (first, second) = (
-        convo.body.find(&escaped("hi <alice>")).expect("first message"),
+        convo
+            .body
+            .find(&escaped("hi <alice>"))
+            .expect("first message"),
         convo.body.find("hello bob").expect("second message"),
     );
     assert!(first < second, "oldest first");
