@@ -97,32 +97,38 @@ async fn db_likes(database: &str, tweet: i64) -> i64 {
     n
 }
 
+/// Signs `username` up and logs it in through the front door; its token.
+async fn sign_up(client: &reqwest::Client, front: &str, username: &str) -> String {
+    let creds = json!({"username": username, "password": "correct horse"});
+    let url = |path: &str| format!("{front}/api/{path}");
+    let (s, _, _) = send(
+        client,
+        reqwest::Method::POST,
+        &url("accounts"),
+        None,
+        Some(creds.clone()),
+    )
+    .await;
+    assert_eq!(s, 201, "sign up {username}");
+    let (s, _, session) = send(
+        client,
+        reqwest::Method::POST,
+        &url("sessions"),
+        None,
+        Some(creds),
+    )
+    .await;
+    assert_eq!(s, 201, "log in {username}");
+    session["token"].as_str().expect("token").to_owned()
+}
+
 /// A notification stream opened through the front door (nginx, a cache,
 /// nginx, an API instance) carries events as they happen; and when an
 /// account turns protected, neither cache serves its tweets a second later,
 /// though their TTL is 60 s.
 async fn live_events_and_purges(client: &reqwest::Client, front: &str, topo: &str) {
     use reqwest::Method;
-    let creds = json!({"username": "hush", "password": "correct horse"});
-    let (s, _, _) = send(
-        client,
-        Method::POST,
-        &format!("{front}/api/accounts"),
-        None,
-        Some(creds.clone()),
-    )
-    .await;
-    assert_eq!(s, 201);
-    let (s, _, session) = send(
-        client,
-        Method::POST,
-        &format!("{front}/api/sessions"),
-        None,
-        Some(creds),
-    )
-    .await;
-    assert_eq!(s, 201);
-    let hush = session["token"].as_str().expect("token").to_owned();
+    let hush = sign_up(client, front, "hush").await;
 
     let stream = client
         .get(format!("{front}/api/notifications/stream"))
@@ -268,26 +274,7 @@ async fn the_scaled_topology_serves_caches_balances_and_loses_no_like() {
     assert!(home.text().await.expect("page").contains("<html"));
 
     // Post, then read it back through the front door.
-    let creds = json!({"username": "topo", "password": "correct horse"});
-    let (s, _, _) = send(
-        &client,
-        Method::POST,
-        &format!("{front}/api/accounts"),
-        None,
-        Some(creds.clone()),
-    )
-    .await;
-    assert_eq!(s, 201);
-    let (s, _, session) = send(
-        &client,
-        Method::POST,
-        &format!("{front}/api/sessions"),
-        None,
-        Some(creds),
-    )
-    .await;
-    assert_eq!(s, 201);
-    let token = session["token"].as_str().expect("token").to_owned();
+    let token = sign_up(&client, &front, "topo").await;
     let (s, _, tweet) = send(
         &client,
         Method::POST,
