@@ -1,7 +1,8 @@
 // chirp's only script. Every page works without it; with it, like buttons
 // update the count in place, compose boxes count characters as the server
-// does, times show in the reader's time zone, and the unread badge counts
-// notifications live. Loaded from our own origin, so the CSP needs no exception.
+// does, times show in the reader's time zone, the unread badge counts
+// notifications live, and the notification list and an open conversation
+// take in what arrives. Loaded from our own origin, so the CSP needs no exception.
 "use strict";
 
 // The length the server checks: code points of the trimmed text, with a
@@ -77,17 +78,69 @@ document.querySelectorAll("form.like").forEach(setUpLike);
 // relays the API's notification stream for this session; each event adds
 // one, without a reload. EventSource reconnects by itself (and resumes
 // after the last event id), so nothing more is needed here.
-function setUpUnreadBadge(badge) {
+function setUpLiveEvents(badge) {
   if (!window.EventSource) return;
   let count = Number(badge.dataset.count) || 0;
   const source = new EventSource("/notifications/stream");
-  source.addEventListener("notification", () => {
+  // data-stream says whether events can arrive now (tests wait for "open").
+  source.addEventListener("open", () => {
+    badge.dataset.stream = "open";
+  });
+  source.addEventListener("error", () => {
+    badge.dataset.stream = "closed";
+  });
+  source.addEventListener("notification", (event) => {
     count += 1;
     badge.dataset.count = String(count);
     badge.firstChild.nodeValue = String(count);
     badge.hidden = false;
+    refreshLiveParts(event);
   });
 }
 
+// <... id="ID" data-live [data-live-from="USERNAME"]>: a part of the page
+// that an event makes stale (the notification list, a conversation). The
+// server stays the one place that renders it: the page is fetched again
+// and the part swapped for its new self, so a half-written message in the
+// compose box outside it survives. With data-live-from, only a message
+// from that account refreshes the part. Refreshes run one after another,
+// so an older copy of the page never replaces a newer one.
+let liveRefreshes = Promise.resolve();
+
+function refreshLiveParts(event) {
+  let note;
+  try {
+    note = JSON.parse(event.data);
+  } catch (err) {
+    return;
+  }
+  const ids = [...document.querySelectorAll("[data-live][id]")]
+    .filter((part) => {
+      const from = part.dataset.liveFrom;
+      return !from || (note.kind === "message" && note.actor && note.actor.username === from);
+    })
+    .map((part) => part.id);
+  if (ids.length === 0) return;
+  liveRefreshes = liveRefreshes.then(() => swapInFresh(ids));
+}
+
+async function swapInFresh(ids) {
+  let page;
+  try {
+    const resp = await fetch(window.location.href, { credentials: "same-origin" });
+    if (!resp.ok) return;
+    page = new DOMParser().parseFromString(await resp.text(), "text/html");
+  } catch (err) {
+    return; // The next event, or a reload, shows it.
+  }
+  for (const id of ids) {
+    const part = document.getElementById(id);
+    const fresh = page.getElementById(id);
+    if (!part || !fresh) continue;
+    part.replaceWith(fresh);
+    fresh.querySelectorAll("time[datetime]").forEach(localTime);
+  }
+}
+
 const unreadBadge = document.getElementById("unread");
-if (unreadBadge) setUpUnreadBadge(unreadBadge);
+if (unreadBadge) setUpLiveEvents(unreadBadge);

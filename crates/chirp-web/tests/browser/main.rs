@@ -36,6 +36,7 @@ use serde_json::Value;
 #[allow(dead_code)]
 #[path = "../web/helpers.rs"]
 mod helpers;
+mod live;
 
 /// Where Debian's `chromium` package puts the browser.
 const CHROMIUM: &str = "/usr/bin/chromium";
@@ -267,6 +268,21 @@ fn pages_are_accessible() {
 
     sign_up(&tab, &site, "dana", "Dana");
     let id = post(&tab, "reading about #contrast with @dana");
+    // Erin gives dana notifications and a conversation to look at.
+    click_and_load(&tab, "form.logout button[type=submit]");
+    sign_up(&tab, &site, "erin", "Erin");
+    goto(&tab, &site.url("/@dana"));
+    click(&tab, "form.follow button[type=submit]");
+    wait_for_contains(&tab, "form.follow button[type=submit]", "Unfollow", WAIT);
+    goto(&tab, &site.url("/messages/dana"));
+    type_into(
+        &tab,
+        "form.compose #text",
+        "is the contrast good enough, @dana?",
+    );
+    click_and_load(&tab, "form.compose button[type=submit]");
+    click_and_load(&tab, "form.logout button[type=submit]");
+    log_in(&tab, &site, "dana");
     let pages = [
         "/".to_owned(),
         "/public".to_owned(),
@@ -278,6 +294,9 @@ fn pages_are_accessible() {
         "/search".to_owned(),
         "/settings".to_owned(),
         "/c".to_owned(),
+        "/notifications".to_owned(),
+        "/messages".to_owned(),
+        "/messages/erin".to_owned(),
     ];
     let mut problems = Vec::new();
     for page in &pages {
@@ -518,6 +537,17 @@ fn sign_up(tab: &Tab, site: &Site, username: &str, display_name: &str) {
     goto(tab, &site.url("/signup"));
     type_into(tab, "#username", username);
     type_into(tab, "#display_name", display_name);
+    type_into(tab, "#password", helpers::PASSWORD);
+    click_and_load(tab, "form.auth button[type=submit]");
+    expect_location(tab, "/");
+    wait_for_selector(tab, "form.compose #text", WAIT);
+}
+
+/// Logs in through /login as `username` (made by `sign_up`).
+#[track_caller]
+fn log_in(tab: &Tab, site: &Site, username: &str) {
+    goto(tab, &site.url("/login"));
+    type_into(tab, "#username", username);
     type_into(tab, "#password", helpers::PASSWORD);
     click_and_load(tab, "form.auth button[type=submit]");
     expect_location(tab, "/");
