@@ -1,5 +1,6 @@
-//! Two people at once, each in their own cookie jar: what one does arrives
-//! on the other's open page without a reload. The site relays the API's
+//! Two people at once, each in their own cookie jar: what one does (ask to
+//! follow, accept, reply, mention, write) arrives on the other's open page
+//! without a reload. The site relays the API's
 //! notification stream (`/notifications/stream`); the script counts events
 //! in the top bar's badge and swaps in the fresh notification list or
 //! conversation. Every check that something arrived also checks that the
@@ -18,7 +19,7 @@ const DRAFT: &str = "hello bob, ";
 const REPLY: &str = "welcome!";
 
 #[test]
-fn follow_request_mention_and_messages_arrive_without_reload() {
+fn follow_request_reply_mention_and_messages_arrive_without_reload() {
     let Some(chromium) = chromium() else { return };
     let _turn = one_browser_at_a_time();
     let site = Site::start();
@@ -72,9 +73,20 @@ fn follow_request_mention_and_messages_arrive_without_reload() {
     wait_for_contains(&bob, "article.tweet p.text", SECRET, WAIT);
     expect_absent(&bob, "p.protected-note");
 
-    // A mention lands in her open list.
+    // A reply, then a mention, land in her open list.
+    let secret = tweet_id(&bob, SECRET);
     goto(&alice, &site.url("/notifications"));
     stay_on_page(&alice);
+    goto(&bob, &site.url(&format!("/tweets/{secret}")));
+    type_into(&bob, "form.compose #text", "glad to be in");
+    click_and_load(&bob, "form.compose button[type=submit]");
+    wait_for_contains(
+        &alice,
+        "#live-notes li.note",
+        "replied to your chirp",
+        LIVE_WAIT,
+    );
+    expect_same_page(&alice, "the reply");
     goto(&bob, &site.url("/"));
     post(&bob, "@alice thanks for having me");
     wait_for_contains(&alice, "#live-notes li.note", "mentioned you", LIVE_WAIT);
