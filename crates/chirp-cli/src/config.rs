@@ -38,6 +38,17 @@ pub enum Command {
     Script(ScriptArgs),
     /// Load-test or functionally check a running chirp over its API.
     Loadtest(LoadtestArgs),
+    /// Draw docs/REPORT.md's figures (SVG) from the runs `scripts/report`
+    /// measured (DIR/runs.jsonl and the loadtest JSON it names).
+    Report(ReportArgs),
+}
+
+/// `chirp report [DIR]`.
+#[derive(Debug, Clone, Args)]
+pub struct ReportArgs {
+    /// The folder holding runs.jsonl; the figures are written beside it.
+    #[arg(default_value = "docs/report")]
+    pub dir: std::path::PathBuf,
 }
 
 /// The scenarios of `chirp loadtest`.
@@ -49,7 +60,7 @@ pub enum ScenarioName {
     /// A like storm on --tweets hot tweets; reports whether every
     /// acknowledged like was counted.
     Likes,
-    /// Cached reads: tweets by id and user timelines.
+    /// Cached reads: tweets by id and user timelines, Zipf-skewed (a few are read most).
     Read,
     /// 60 % home timeline, 30 % user timeline, 10 % post.
     Mix,

@@ -34,6 +34,7 @@ fn main() -> ExitCode {
             Command::Web(args) => serve::web(args).await,
             Command::Script(args) => script::run(args).await,
             Command::Loadtest(args) => loadtest::run(args).await,
+            Command::Report(args) => report(&args),
         }
     });
     match result {
@@ -44,6 +45,21 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// `chirp report`: draws the figures and says where they went.
+fn report(args: &config::ReportArgs) -> anyhow::Result<()> {
+    let written = chirp_report::draw(&args.dir)?;
+    if written.is_empty() {
+        anyhow::bail!(
+            "{} has no runs of a known figure: run scripts/report first",
+            args.dir.join("runs.jsonl").display()
+        );
+    }
+    for path in written {
+        println!("{}", path.display());
+    }
+    Ok(())
 }
 
 /// Logs to stderr; `RUST_LOG` overrides the default level (info).

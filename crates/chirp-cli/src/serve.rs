@@ -317,7 +317,17 @@ pub async fn serve(args: ServeArgs, shape: Shape) -> anyhow::Result<()> {
         };
         let layer = chirp_cache::ResponseCacheLayer::new(options);
         crate::purge::purge_on_broker(&*broker, layer.purger());
-        router = router.layer(layer);
+        // `Router::layer` wraps only the routes there are, so the layer
+        // never sees a path without one: the stats get a route of their
+        // own, added after it (and so never cached).
+        let stats = layer.clone();
+        router = router.layer(layer).route(
+            "/_cache/stats",
+            axum::routing::get(move || {
+                let stats = stats.clone();
+                async move { axum::Json(stats.stats().await) }
+            }),
+        );
         tracing::info!(ttl = ?args.cache.ttl, "response cache on (stats at /_cache/stats)");
     }
     if shape == Shape::Embedded {

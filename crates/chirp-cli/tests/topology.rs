@@ -1,6 +1,7 @@
 //! End to end through the scaled topology that `deploy/local/up` starts:
 //! real nginx (least_conn) → 2 response caches → nginx → 2 API instances →
-//! PostgreSQL, with the read cache in Redis. One test, because the
+//! PostgreSQL, with the read cache in Redis; `chirp loadtest --scenario
+//! check` passes through it. One test, because the
 //! topology owns fixed ports and one run directory.
 
 use std::path::PathBuf;
@@ -21,6 +22,9 @@ fn script(name: &str, database: &str) -> std::process::Output {
         .env("CHIRP_BIN", env!("CARGO_BIN_EXE_chirp"))
         .env("CHIRP_FRONT_PORT", FRONT_PORT.to_string())
         .env("CHIRP_DATABASE_URL", database)
+        // `chirp loadtest --scenario check` waits for like counts; pending
+        // likes on the other instance show once this old.
+        .env("CHIRP_LIKES_MAX_AGE", "2s")
         .env("RUST_LOG", "warn")
         .output()
         .expect("run deploy script")
@@ -272,6 +276,13 @@ async fn the_scaled_topology_serves_caches_balances_and_loses_no_like() {
     assert_eq!(home.status().as_u16(), 200);
     assert!(home.headers().contains_key("content-security-policy"));
     assert!(home.text().await.expect("page").contains("<html"));
+    // The API's health check answers through every hop.
+    let health = client
+        .get(format!("{front}/healthz"))
+        .send()
+        .await
+        .expect("health");
+    assert_eq!(health.status().as_u16(), 200);
 
     // Post, then read it back through the front door.
     let token = sign_up(&client, &front, "topo").await;
@@ -362,6 +373,24 @@ async fn the_scaled_topology_serves_caches_balances_and_loses_no_like() {
     assert_eq!(resp.status().as_u16(), 200);
 
     live_events_and_purges(&client, &front, &token).await;
+
+    // chirp loadtest's functional checks, through the front door.
+    let check = Command::new(env!("CARGO_BIN_EXE_chirp"))
+        .args(["loadtest", "--target", &front, "--scenario", "check"])
+        .args(["--settle", "20s"])
+        .env("RUST_LOG", "error")
+        .output()
+        .expect("run chirp loadtest");
+    let report = format!(
+        "{}\n{}",
+        String::from_utf8_lossy(&check.stdout),
+        String::from_utf8_lossy(&check.stderr)
+    );
+    assert!(
+        check.status.success(),
+        "chirp loadtest --scenario check: {report}"
+    );
+    assert!(report.contains("pass  like N times then see N"), "{report}");
 
     // A like storm spread over both API instances.
     let first = like_storm(&client, &front, id, 600).await;

@@ -21,7 +21,7 @@ pub enum Scenario {
     /// A like storm on `--tweets` hot tweets; verifies every acknowledged
     /// like is counted.
     Likes,
-    /// Cached reads: tweets by id and user timelines.
+    /// Cached reads: tweets by id and user timelines, Zipf-skewed (a few are read most).
     Read,
     /// DeathStarBench's social-network mix: 60 % home timeline, 30 % user
     /// timeline, 10 % post.
@@ -93,6 +93,8 @@ pub async fn run(opts: &Options) -> Result<Summary, LoadError> {
                 )));
             }
             let w = Arc::new(Seeds {
+                popular_tweets: seed::zipf_table(seeded.tweets.len(), ZIPF_TABLE),
+                popular_users: seed::zipf_table(seeded.users.len(), ZIPF_TABLE),
                 seeded,
                 kind: opts.scenario.clone(),
             });
@@ -114,16 +116,23 @@ impl Workload for Get {
     }
 }
 
+/// Draws in each popularity table: enough that the skew holds, small
+/// enough to build in a blink.
+const ZIPF_TABLE: usize = 1 << 16;
+
 struct Seeds {
     seeded: Seeded,
     kind: Scenario,
+    /// `read` asks for tweets and timelines Zipf-skewed, as readers do: a
+    /// few are read far more than the rest (what a cache is for).
+    popular_tweets: Vec<usize>,
+    popular_users: Vec<usize>,
 }
 
 impl Workload for Seeds {
     fn plan(&self, i: u64) -> Planned {
         let users = &self.seeded.users;
         let user = &users[pick(i, users.len())];
-        let tweet = self.seeded.tweets[pick(i.rotate_left(17), self.seeded.tweets.len())];
         let post = || Planned {
             method: Method::POST,
             path: "/api/tweets".into(),
@@ -142,9 +151,12 @@ impl Workload for Seeds {
                 _ => post(),
             },
             _ => {
+                let draw = pick(i, ZIPF_TABLE);
                 if i.is_multiple_of(2) {
+                    let tweet = self.seeded.tweets[self.popular_tweets[draw]];
                     Planned::get(format!("/api/tweets/{tweet}"))
                 } else {
+                    let user = &users[self.popular_users[draw]];
                     Planned::get(format!("/api/accounts/{}/tweets", user.username))
                 }
             }

@@ -203,6 +203,18 @@ pub fn follow_graph(users: usize, per: usize) -> Vec<(usize, usize)> {
     pairs
 }
 
+/// `len` indexes below `n` drawn with Zipf weights (rank r weighs 1/r), for
+/// a workload that reads popular things more often: request `i` takes
+/// entry `i % len`, so the plan stays a pure function of `i`.
+pub fn zipf_table(n: usize, len: usize) -> Vec<usize> {
+    let weights: Vec<f64> = (0..n).map(|r| 1.0 / (r as f64 + 1.0)).collect();
+    let Ok(zipf) = WeightedIndex::new(&weights) else {
+        return vec![0; len];
+    };
+    let mut rng = rand::rng();
+    (0..len).map(|_| zipf.sample(&mut rng)).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::follow_graph;

@@ -77,4 +77,17 @@ async fn a_protected_accounts_tweets_leave_the_embedded_response_cache_at_once()
         );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
+
+    // The startup log points at the cache's numbers; they are there and
+    // count what happened: a hit, and the purge.
+    let stats: Value = client
+        .get(format!("{}/_cache/stats", server.base))
+        .send()
+        .await
+        .expect("stats")
+        .json()
+        .await
+        .expect("stats JSON");
+    assert!(stats["hits"].as_u64() >= Some(1), "{stats}");
+    assert!(stats["purges"].as_u64() >= Some(1), "{stats}");
 }
