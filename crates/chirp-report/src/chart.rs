@@ -50,6 +50,20 @@ fn draw_error(path: &Path, e: impl std::fmt::Display) -> ReportError {
     }
 }
 
+/// A chart builder in the one look: title, margins, room for tick labels.
+fn framed<'a, 'b>(
+    root: &'a DrawingArea<SVGBackend<'b>, plotters::coord::Shift>,
+    title: &str,
+) -> ChartBuilder<'a, 'b, SVGBackend<'b>> {
+    let mut builder = ChartBuilder::on(root);
+    builder
+        .caption(title, ("sans-serif", 20))
+        .margin(14)
+        .x_label_area_size(44)
+        .y_label_area_size(62);
+    builder
+}
+
 /// Where a value sits on an axis: itself, or its log10.
 fn place(v: f64, log: bool) -> f64 {
     if log { v.max(1e-9).log10() } else { v }
@@ -177,11 +191,7 @@ pub fn line_chart(path: &Path, frame: Frame<'_>, lines: &[Line]) -> Result<(), R
 
     let root = SVGBackend::new(path, SIZE).into_drawing_area();
     root.fill(&WHITE).map_err(|e| draw_error(path, e))?;
-    let mut chart = ChartBuilder::on(&root)
-        .caption(frame.title, ("sans-serif", 20))
-        .margin(14)
-        .x_label_area_size(44)
-        .y_label_area_size(62)
+    let mut chart = framed(&root, frame.title)
         .build_cartesian_2d(
             Ticked::new(x0, x1, frame.log_x),
             Ticked::new(y0, y1, frame.log_y),
@@ -232,11 +242,7 @@ pub fn bar_chart(path: &Path, frame: Frame<'_>, bars: &[(String, f64)]) -> Resul
     let top = bars.iter().map(|b| b.1).fold(0.0, f64::max).max(1e-9) * 1.15;
     let root = SVGBackend::new(path, SIZE).into_drawing_area();
     root.fill(&WHITE).map_err(|e| draw_error(path, e))?;
-    let mut chart = ChartBuilder::on(&root)
-        .caption(frame.title, ("sans-serif", 20))
-        .margin(14)
-        .x_label_area_size(44)
-        .y_label_area_size(62)
+    let mut chart = framed(&root, frame.title)
         .build_cartesian_2d((0..n).into_segmented(), 0.0..top)
         .map_err(|e| draw_error(path, e))?;
     let labels: Vec<String> = bars.iter().map(|b| b.0.clone()).collect();
