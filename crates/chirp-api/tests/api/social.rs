@@ -278,7 +278,50 @@ async fn home_shows_own_and_followed_tweets_only(app: TestApp) {
         .expect_error(422, "validation_failed");
 }
 
+/// Everyone following everyone at once, then unfollowing at once: each
+/// follow touches two accounts' rows, and two follows in opposite
+/// directions must not deadlock (PostgreSQL used to fail one of them with
+/// a 500 when a load test seeded its follow graph concurrently).
+async fn crossing_follows_at_once_all_succeed(app: TestApp) {
+    let names: Vec<String> = (0..6).map(|i| format!("cross{i}")).collect();
+    let mut tokens = Vec::new();
+    for name in &names {
+        tokens.push(app.user(name).await);
+    }
+    let pairs: Vec<(usize, usize)> = (0..names.len())
+        .flat_map(|a| {
+            (0..names.len())
+                .filter(move |&b| b != a)
+                .map(move |b| (a, b))
+        })
+        .collect();
+    let all = pairs
+        .iter()
+        .map(|&(a, b)| follow(&app, &tokens[a], &names[b]));
+    for reply in futures_util::future::join_all(all).await {
+        reply.expect(200);
+    }
+    for name in &names {
+        assert_eq!(counts(&app, name).await, (5, 5), "{name}");
+    }
+    let all = pairs.iter().map(|&(a, b)| {
+        app.request(
+            Method::DELETE,
+            &format!("/api/accounts/{}/follow", names[b]),
+        )
+        .bearer_auth(&tokens[a])
+    });
+    let sent = all.map(|req| app.send(req));
+    for reply in futures_util::future::join_all(sent).await {
+        reply.expect(204);
+    }
+    for name in &names {
+        assert_eq!(counts(&app, name).await, (0, 0), "{name}");
+    }
+}
+
 both!(
+    crossing_follows_at_once_all_succeed,
     following_updates_both_accounts,
     nobody_follows_themselves,
     unfollowing_restores_the_counters,

@@ -14,16 +14,25 @@ fn state_of(s: &str) -> StoreResult<FollowState> {
     FollowState::from_db(s).ok_or(StoreError::NotFound(Missing::FollowState))
 }
 
-/// Adds `delta` to both counters of an established edge.
+/// Adds `delta` to both counters of an established edge, the account with
+/// the lower id first. Every transaction that touches two accounts' rows
+/// locks them in that order, so "alice follows bob" and "bob follows alice"
+/// at the same moment wait for each other instead of deadlocking (which
+/// PostgreSQL breaks by failing one of them).
 fn counters(follower: i64, followee: i64, delta: i64) -> [db::Query<'static>; 2] {
-    [
+    let following =
         sqlx::query("UPDATE accounts SET following_count = following_count + $1 WHERE id = $2")
             .bind(delta)
-            .bind(follower),
+            .bind(follower);
+    let followers =
         sqlx::query("UPDATE accounts SET followers_count = followers_count + $1 WHERE id = $2")
             .bind(delta)
-            .bind(followee),
-    ]
+            .bind(followee);
+    if follower < followee {
+        [following, followers]
+    } else {
+        [followers, following]
+    }
 }
 
 impl SqlStore {
@@ -205,23 +214,27 @@ impl SocialStore for SqlStore {
             .map(|r| r.try_get::<i64, _>("follower_id"))
             .collect::<Result<Vec<_>, _>>()?;
         if !followers.is_empty() {
+            // One row at a time in id order, like every other transaction
+            // that touches several accounts (see `counters`), so none of
+            // them can deadlock with this one.
             let n = followers.len() as i64;
-            let q = sqlx::query(
-                "UPDATE accounts SET followers_count = followers_count + $1 WHERE id = $2",
-            )
-            .bind(n)
-            .bind(account);
-            db::write(stats, &mut *tx, q).await?;
-            let mut sql =
-                Sql::new("UPDATE accounts SET following_count = following_count + 1 WHERE id IN (");
-            for (i, f) in followers.iter().enumerate() {
-                if i > 0 {
-                    sql.push(", ");
-                }
-                sql.bind(*f);
+            let mut rows: Vec<i64> = followers.clone();
+            rows.push(account);
+            rows.sort_unstable();
+            for id in rows {
+                let q = if id == account {
+                    sqlx::query(
+                        "UPDATE accounts SET followers_count = followers_count + $1 WHERE id = $2",
+                    )
+                    .bind(n)
+                } else {
+                    sqlx::query(
+                        "UPDATE accounts SET following_count = following_count + $1 WHERE id = $2",
+                    )
+                    .bind(1_i64)
+                };
+                db::write(stats, &mut *tx, q.bind(id)).await?;
             }
-            sql.push(")");
-            db::write(stats, &mut *tx, sql.build()?).await?;
         }
         tx.commit().await?;
         Ok(followers)
