@@ -55,6 +55,13 @@ pub enum ApiError {
     /// Too many attempts; try again after `retry_after` (429).
     #[error("too many failed log-ins for this account; try again in {} minute(s)", retry_after.as_secs().div_ceil(60).max(1))]
     RateLimited { retry_after: std::time::Duration },
+    /// A client address sent more requests of one class than its rate
+    /// limit allows (429); `what` names the class.
+    #[error("too many {what} from your address; try again in {} second(s)", crate::rate_limit::verdict::seconds(*retry_after).max(1))]
+    TooManyRequests {
+        what: &'static str,
+        retry_after: std::time::Duration,
+    },
     /// The account holds as many notification streams as it may (429).
     #[error("too many open notification streams (at most {0} per account); close one")]
     TooManyStreams(usize),
@@ -78,7 +85,9 @@ impl ApiError {
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::RateLimited { .. } | Self::TooManyStreams(_) => StatusCode::TOO_MANY_REQUESTS,
+            Self::RateLimited { .. } | Self::TooManyRequests { .. } | Self::TooManyStreams(_) => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -96,7 +105,7 @@ impl ApiError {
             Self::MethodNotAllowed => "method_not_allowed",
             Self::Conflict(_) => "conflict",
             Self::PayloadTooLarge => "payload_too_large",
-            Self::RateLimited { .. } => "rate_limited",
+            Self::RateLimited { .. } | Self::TooManyRequests { .. } => "rate_limited",
             Self::TooManyStreams(_) => "too_many_streams",
             Self::Unavailable(_) => "unavailable",
             Self::Internal(_) => "internal",
@@ -128,8 +137,11 @@ impl IntoResponse for ApiError {
             },
         };
         let mut resp = (self.status(), Json(body)).into_response();
-        if let Self::RateLimited { retry_after } = &self {
-            let secs = retry_after.as_secs().max(1).to_string();
+        if let Self::RateLimited { retry_after } | Self::TooManyRequests { retry_after, .. } = &self
+        {
+            let secs = crate::rate_limit::verdict::seconds(*retry_after)
+                .max(1)
+                .to_string();
             if let Ok(value) = axum::http::HeaderValue::from_str(&secs) {
                 resp.headers_mut()
                     .insert(axum::http::header::RETRY_AFTER, value);
