@@ -10,32 +10,17 @@
 //! * `runs.rs`: the manifest's lines and the numbers derived from them.
 //! * `chart.rs`: line and bar charts over plotters' SVG backend.
 //! * `figures.rs`: what each figure plots.
+//! * `error.rs`: what stops a figure from being drawn.
 
 pub mod chart;
+mod error;
 pub mod figures;
 pub mod runs;
 
 use std::path::{Path, PathBuf};
 
+pub use error::ReportError;
 pub use runs::Run;
-
-/// What stops a figure from being drawn.
-#[derive(Debug, thiserror::Error)]
-pub enum ReportError {
-    #[error("reading {path}: {source}")]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("{path}, line {line}: {message}")]
-    Manifest {
-        path: PathBuf,
-        line: usize,
-        message: String,
-    },
-    #[error("drawing {path}: {message}")]
-    Draw { path: PathBuf, message: String },
-}
 
 /// Draws every figure that has runs in `dir/runs.jsonl` into `dir`;
 /// returns the files written.
