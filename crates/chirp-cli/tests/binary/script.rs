@@ -65,8 +65,13 @@ async fn the_demo_script_seeds_a_site_and_can_run_again() {
         stdout,
         String::from_utf8_lossy(&first.stderr)
     );
-    assert!(stdout.contains("6 new account(s)"), "{stdout}");
-    assert!(stdout.contains("3 message(s)"), "{stdout}");
+    assert!(stdout.contains("6 new accounts"), "{stdout}");
+    assert!(stdout.contains("3 messages"), "{stdout}");
+    assert!(stdout.contains("1 edit,"), "one, not 1 edits: {stdout}");
+    assert!(
+        !stdout.contains("(s)") && !stdout.contains("(ies)"),
+        "plurals said right: {stdout}"
+    );
 
     let ada = get(&base, "/api/accounts/ada").await;
     assert_eq!(ada["display_name"], "Ada Lovelace");
@@ -92,7 +97,7 @@ async fn the_demo_script_seeds_a_site_and_can_run_again() {
     let stdout = String::from_utf8_lossy(&second.stdout);
     assert!(second.status.success(), "second run: {stdout}");
     assert!(
-        stdout.contains("0 new account(s), 6 existing logged in"),
+        stdout.contains("0 new accounts, 6 existing logged in"),
         "{stdout}"
     );
     let ada = get(&base, "/api/accounts/ada").await;
