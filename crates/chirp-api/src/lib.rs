@@ -22,6 +22,7 @@ pub mod auth;
 pub mod error;
 pub mod extract;
 pub mod openapi;
+pub mod rejection;
 pub mod request_log;
 pub mod routes;
 pub mod server;
