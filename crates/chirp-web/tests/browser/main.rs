@@ -265,6 +265,29 @@ fn phone_sized_window_is_readable() {
             &format!("these stick out of the screen: {sticking_out:?}"),
         );
     }
+    // The logged-in top bar fits on at most two rows, "Log out" not alone.
+    let rows = js(
+        &tab,
+        r#"(() => {
+            const tops = new Map();
+            for (const e of document.querySelectorAll('header.top nav > *')) {
+                const r = e.getBoundingClientRect();
+                if (r.width === 0 || r.height === 0) continue;
+                const top = Math.round(r.top + r.height / 2);
+                const row = [...tops.keys()].find(t => Math.abs(t - top) < 12) ?? top;
+                tops.set(row, (tops.get(row) || 0) + 1);
+            }
+            const logout = document.querySelector('header.top form.logout').getBoundingClientRect();
+            const logoutRow = [...tops.keys()].find(t => Math.abs(t - (logout.top + logout.height / 2)) < 12);
+            return { rows: tops.size, alone: tops.get(logoutRow) === 1 };
+        })()"#,
+    );
+    if rows["rows"].as_u64().unwrap_or(99) > 2 || rows["alone"] == Value::Bool(true) {
+        fail(
+            &tab,
+            &format!("the phone's top bar should fit on two rows, Log out not alone: {rows}"),
+        );
+    }
     if text_px < 14.0 {
         fail(
             &tab,
