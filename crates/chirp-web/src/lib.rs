@@ -13,6 +13,7 @@
 //!   areas (notifications, messages) keep their few forms beside their
 //!   pages instead, so `forms.rs` stays under its size.
 //! * [`text`]: tweet text cut into escaped runs, `#tag` and `@name` links.
+//! * [`looks`]: generated avatars and relative times.
 //! * [`words`]: the API's messages in the site's words ("chirp").
 //! * [`security`]: session and CSRF cookies, the cross-site and CSRF
 //!   checks on every POST, and the Content-Security-Policy and other headers
@@ -27,6 +28,7 @@
 //! (unknown `/api/...` paths get the API's JSON 404 from a catch-all route).
 
 pub mod forms;
+pub mod looks;
 pub mod pages;
 pub mod security;
 pub mod state;

@@ -74,11 +74,17 @@ function setUpLike(form) {
 }
 
 // <time datetime="RFC 3339">: the server writes UTC; show the reader's
-// local time instead.
+// local time instead. A relative one ("5m", data-relative) keeps its words
+// and shows the local time on hover.
 function localTime(el) {
   const when = new Date(el.dateTime);
   if (Number.isNaN(when.getTime())) return;
-  el.textContent = when.toLocaleString([], { dateStyle: "medium", timeStyle: "short" });
+  const local = when.toLocaleString([], { dateStyle: "medium", timeStyle: "short" });
+  if ("relative" in el.dataset) {
+    el.title = local;
+    return;
+  }
+  el.textContent = local;
   el.title = when.toString();
 }
 

@@ -167,3 +167,29 @@ async fn favicon_robots_and_unknown_pages_in_the_embedded_shape() {
 async fn favicon_robots_and_unknown_pages_over_http() {
     small_files_and_unknown_pages(&spawn_over_http().await.0).await;
 }
+
+#[tokio::test]
+async fn cards_show_a_generated_avatar_and_a_relative_time() {
+    let site = spawn().await;
+    let b = Browser::new(&site);
+    b.sign_up("ada", "Ada").await.expect(200);
+    b.post_tweet("just now").await.expect(200);
+    let home = b.get("/").await.expect(200);
+    let card = &home.body[home.body.find("<article class=\"tweet\"").expect("a card")..];
+    assert!(card.contains(r#"<svg class="avatar""#), "{card}");
+    assert!(card.contains(r#"aria-hidden="true""#));
+    assert!(card.contains(">A</text>"), "the initial: {card}");
+    assert!(card.contains(" data-relative>now</time>"), "{card}");
+    assert!(card.contains(r#"title="20"#), "the exact time on hover");
+    // The same colour wherever ada appears.
+    let hue = |page: &str| {
+        let at = page.find("fill=\"hsl(").expect("an avatar") + "fill=\"hsl(".len();
+        page[at..at + page[at..].find(',').expect("hue")].to_owned()
+    };
+    let profile = b.get("/@ada").await.expect(200);
+    assert!(profile.body.contains(r#"<svg class="avatar large""#));
+    assert_eq!(hue(&profile.body), hue(card));
+    let people = b.get("/search?q=ada").await.expect(200);
+    let people = &people.body[people.body.find("search-accounts").expect("people")..];
+    assert_eq!(hue(people), hue(card));
+}
