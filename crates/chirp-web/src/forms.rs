@@ -153,7 +153,12 @@ pub async fn like(
     if wants_json {
         return match liked {
             Ok(count) => axum::Json(count).into_response(),
-            Err(e) => (e.status(), axum::Json(e.to_body())).into_response(),
+            Err(e) => {
+                // Shown by the page's script: in the site's words too.
+                let mut body = e.to_body();
+                body.error.message = crate::words::say(&e);
+                (e.status(), axum::Json(body)).into_response()
+            }
         };
     }
     if let Err(e) = liked {
