@@ -16,6 +16,8 @@ use chirp_app::AppError;
 pub use chirp_client::wire::{ErrorBody, ErrorDetail};
 use chirp_core::ValidationError;
 
+use crate::rejection::{self, Said};
+
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     /// A field broke a rule (422).
@@ -24,16 +26,26 @@ pub enum ApiError {
     /// The request could not be read: malformed JSON, a bad path or query (400).
     #[error("{0}")]
     BadRequest(String),
+    /// A path, query or body that does not read as the route's types (400),
+    /// said in our words ([`crate::rejection`]), naming the field.
+    #[error("{}", .0.message)]
+    Unreadable(Said),
     /// Well-formed JSON of the wrong shape: a missing, unknown or mistyped
     /// field (422, like a field that breaks a rule).
-    #[error("{0}")]
-    InvalidBody(String),
+    #[error("{}", .0.message)]
+    InvalidBody(Said),
     /// The body is not JSON (415).
     #[error("{0}")]
     UnsupportedMediaType(String),
-    /// No valid credentials (401).
+    /// No credentials at all (401).
     #[error("log in first: send `Authorization: Bearer TOKEN` (from POST /api/sessions)")]
     Unauthorized,
+    /// A token that is no live session: unknown, expired, revoked, or not
+    /// a token at all (401, the same code as no token: both mean "log in").
+    #[error(
+        "this token is not valid (unknown, expired or logged out): log in again with POST /api/sessions"
+    )]
+    InvalidToken,
     /// Wrong credentials at login (401).
     #[error("wrong username or password")]
     BadCredentials,
@@ -77,9 +89,11 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
             Self::Validation(_) | Self::InvalidBody(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::BadRequest(_) | Self::Unreadable(_) => StatusCode::BAD_REQUEST,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Self::Unauthorized | Self::BadCredentials => StatusCode::UNAUTHORIZED,
+            Self::Unauthorized | Self::InvalidToken | Self::BadCredentials => {
+                StatusCode::UNAUTHORIZED
+            }
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
@@ -96,9 +110,9 @@ impl ApiError {
     pub fn code(&self) -> &'static str {
         match self {
             Self::Validation(_) | Self::InvalidBody(_) => "validation_failed",
-            Self::BadRequest(_) => "bad_request",
+            Self::BadRequest(_) | Self::Unreadable(_) => "bad_request",
             Self::UnsupportedMediaType(_) => "unsupported_media_type",
-            Self::Unauthorized => "unauthorized",
+            Self::Unauthorized | Self::InvalidToken => "unauthorized",
             Self::BadCredentials => "bad_credentials",
             Self::Forbidden(_) => "forbidden",
             Self::NotFound(_) => "not_found",
@@ -126,14 +140,17 @@ impl IntoResponse for ApiError {
             _ => {}
         }
         let (message, field) = match &self {
-            Self::Validation(v) => (format!("{} {}", v.field, v.message), Some(v.field)),
+            Self::Validation(v) => (format!("{} {}", v.field, v.message), Some(v.field.into())),
+            Self::Unreadable(said) | Self::InvalidBody(said) => {
+                (said.message.clone(), said.field.clone())
+            }
             other => (other.to_string(), None),
         };
         let body = ErrorBody {
             error: ErrorDetail {
                 code: self.code().to_owned(),
                 message,
-                field: field.map(str::to_owned),
+                field,
             },
         };
         let mut resp = (self.status(), Json(body)).into_response();
@@ -157,7 +174,7 @@ impl From<AppError> for ApiError {
         match e {
             AppError::Validation(v) => Self::Validation(v),
             AppError::BadCredentials => Self::BadCredentials,
-            AppError::NoSession => Self::Unauthorized,
+            AppError::NoSession => Self::InvalidToken,
             AppError::Forbidden(why) => Self::Forbidden(why),
             AppError::NotFound(what) => Self::NotFound(what.noun()),
             AppError::Conflict(what) => Self::Conflict(what),
@@ -179,21 +196,24 @@ impl From<JsonRejection> for ApiError {
             StatusCode::UNSUPPORTED_MEDIA_TYPE => Self::UnsupportedMediaType(
                 "send the body as JSON with `Content-Type: application/json`".into(),
             ),
-            StatusCode::UNPROCESSABLE_ENTITY => Self::InvalidBody(r.body_text()),
-            _ => Self::BadRequest(r.body_text()),
+            status => match rejection::json(&r) {
+                Some(said) if status == StatusCode::UNPROCESSABLE_ENTITY => Self::InvalidBody(said),
+                Some(said) => Self::Unreadable(said),
+                None => Self::BadRequest("the body could not be read".into()),
+            },
         }
     }
 }
 
 impl From<PathRejection> for ApiError {
     fn from(r: PathRejection) -> Self {
-        Self::BadRequest(r.body_text())
+        Self::Unreadable(rejection::path(&r))
     }
 }
 
 impl From<QueryRejection> for ApiError {
     fn from(r: QueryRejection) -> Self {
-        Self::BadRequest(r.body_text())
+        Self::Unreadable(rejection::query(&r))
     }
 }
 

@@ -45,9 +45,10 @@ impl<S: Send + Sync> FromRequestParts<S> for TweetId {
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
         let Path(raw) = Path::<String>::from_request_parts(parts, state).await?;
         let Ok(id) = raw.parse::<i64>() else {
-            return Err(ApiError::BadRequest(
-                "the tweet id in the path must be a whole number".into(),
-            ));
+            return Err(ApiError::Unreadable(crate::rejection::Said {
+                message: "the tweet id in the path must be a whole number".into(),
+                field: Some("id".into()),
+            }));
         };
         if id.to_string() != raw {
             return Err(ApiError::NotFound("tweet"));

@@ -25,6 +25,7 @@ pub mod error;
 pub mod extract;
 pub mod openapi;
 pub mod rate_limit;
+pub mod rejection;
 pub mod request_log;
 pub mod routes;
 pub mod server;

@@ -370,9 +370,15 @@ pub async fn serve(args: ServeArgs, shape: Shape) -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on {} (CHIRP_LISTEN)", args.listen))?;
     let addr = listener.local_addr().context("listener address")?;
     match shape {
-        Shape::Embedded => tracing::info!(
-            "chirp is up: open http://{addr}/ in your browser (API docs at http://{addr}/api/docs)"
-        ),
+        Shape::Embedded => {
+            tracing::info!(
+                "chirp is up: open http://{addr}/ in your browser (API docs at http://{addr}/api/docs)"
+            );
+            tracing::info!(
+                "to fill it with demo people and chirps, run from a second terminal: \
+                 cargo run --release -- script scripts/demo.chirp --api http://{addr}"
+            );
+        }
         Shape::Api => tracing::info!("chirp API instance listening on http://{addr}"),
     }
     // On the signal, end the live streams at once: a browser holds one

@@ -296,8 +296,9 @@ impl Browser {
         .await
     }
 
+    /// Posts from the compose box on Home, as the page's form does.
     pub async fn post_tweet(&self, text: &str) -> Page {
-        self.submit("/tweets", &[("text", text)]).await
+        self.submit("/", &[("text", text)]).await
     }
 }
 
