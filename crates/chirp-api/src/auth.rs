@@ -8,15 +8,16 @@ use axum::http::header::AUTHORIZATION;
 use crate::ApiError;
 
 /// The session token a request carries: `Authorization: Bearer TOKEN`, or
-/// else the web session cookie. A malformed Authorization header is a 401.
+/// else the web session cookie. A malformed Authorization header is a 401
+/// that says the token is not valid.
 pub fn request_token(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
     if let Some(value) = headers.get(AUTHORIZATION) {
-        let value = value.to_str().map_err(|_| ApiError::Unauthorized)?;
+        let value = value.to_str().map_err(|_| ApiError::InvalidToken)?;
         let token = value
             .strip_prefix("Bearer ")
             .map(str::trim)
             .filter(|t| !t.is_empty())
-            .ok_or(ApiError::Unauthorized)?;
+            .ok_or(ApiError::InvalidToken)?;
         return Ok(Some(token.to_owned()));
     }
     Ok(session_cookie(headers))

@@ -45,9 +45,10 @@ impl<S: Send + Sync> FromRequestParts<S> for TweetId {
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
         let Path(raw) = Path::<String>::from_request_parts(parts, state).await?;
         let Ok(id) = raw.parse::<i64>() else {
-            return Err(ApiError::BadRequest(
-                "the tweet id in the path must be a whole number".into(),
-            ));
+            return Err(ApiError::Unreadable(crate::rejection::Said {
+                message: "the tweet id in the path must be a whole number".into(),
+                field: Some("id".into()),
+            }));
         };
         if id.to_string() != raw {
             return Err(ApiError::NotFound("tweet"));
@@ -81,6 +82,19 @@ fn trusted_peer(parts: &Parts, state: &AppState) -> bool {
 #[derive(Debug, Clone, Copy)]
 pub struct ClientAddr(pub IpAddr);
 
+/// [`ClientAddr`] of a request's extensions (its peer) and headers.
+pub fn client_of(
+    extensions: &axum::http::Extensions,
+    headers: &axum::http::HeaderMap,
+    trusted: &chirp_http::TrustedProxies,
+) -> IpAddr {
+    extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |ConnectInfo(addr)| {
+            chirp_http::client_addr(addr.ip(), headers, trusted)
+        })
+}
+
 impl FromRequestParts<AppState> for ClientAddr {
     type Rejection = std::convert::Infallible;
 
@@ -88,11 +102,11 @@ impl FromRequestParts<AppState> for ClientAddr {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        Ok(Self(
-            peer(parts).map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |ip| {
-                chirp_http::client_addr(ip, &parts.headers, &state.config.trusted_proxies)
-            }),
-        ))
+        Ok(Self(client_of(
+            &parts.extensions,
+            &parts.headers,
+            &state.config.trusted_proxies,
+        )))
     }
 }
 

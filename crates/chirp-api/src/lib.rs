@@ -8,6 +8,8 @@
 //!   error shape, and authenticates requests ([`extract::CurrentUser`]).
 //! * [`auth`] finds a request's session token (header or cookie).
 //! * [`request_log`] is the request log behind `/logs` (SPEC §1.5).
+//! * [`rate_limit`] limits each class of request per client address
+//!   (SPEC §1.7); [`throttle`] stops password guessing per username.
 //!
 //! HTTP only: every handler parses its input, calls one operation of
 //! [`chirp_app::App`] and shapes the answer. The operations, the like
@@ -22,6 +24,8 @@ pub mod auth;
 pub mod error;
 pub mod extract;
 pub mod openapi;
+pub mod rate_limit;
+pub mod rejection;
 pub mod request_log;
 pub mod routes;
 pub mod server;
@@ -43,10 +47,15 @@ pub use state::{ApiConfig, AppState};
 /// The routes with their OpenAPI document, built from the handlers'
 /// annotations. Calls to `/api/...` are recorded in the request log.
 pub fn openapi_router(state: &AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    let api = routes::router().layer(axum::middleware::from_fn_with_state(
-        state.clone(),
-        routes::logs::record_calls,
-    ));
+    let api = routes::router()
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            rate_limit::layer::limit,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            routes::logs::record_calls,
+        ));
     let (router, mut doc) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .merge(api)
         .merge(routes::health::router())

@@ -7,11 +7,16 @@
 //! operation that can answer them by [`ErrorResponses`], in one place, so
 //! the document lists every status a route can answer and a new route
 //! cannot forget one. Handlers document only their own: 403, 404, 409, ...
+//! The 429 of the per-client rate limits goes on every operation in a
+//! limited class ([`crate::rate_limit::class::Class::of`]).
 
+use axum::http::{HeaderMap, Method};
 use utoipa::openapi::path::{Operation, ParameterIn};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{Ref, RefOr, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
+
+use crate::rate_limit::class::Class;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -66,23 +71,23 @@ impl Modify for ErrorResponses {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         for (path, item) in openapi.paths.paths.iter_mut() {
             let on_api = path.starts_with("/api/");
-            for op in [
-                &mut item.get,
-                &mut item.post,
-                &mut item.put,
-                &mut item.patch,
-                &mut item.delete,
-            ]
-            .into_iter()
-            .flatten()
-            {
-                add_shape_errors(op, on_api);
+            for (method, op) in [
+                (Method::GET, &mut item.get),
+                (Method::POST, &mut item.post),
+                (Method::PUT, &mut item.put),
+                (Method::PATCH, &mut item.patch),
+                (Method::DELETE, &mut item.delete),
+            ] {
+                if let Some(op) = op {
+                    let limited = Class::of(&method, path, &HeaderMap::new()).is_some();
+                    add_shape_errors(op, on_api, limited);
+                }
             }
         }
     }
 }
 
-fn add_shape_errors(op: &mut Operation, on_api: bool) {
+fn add_shape_errors(op: &mut Operation, on_api: bool, limited: bool) {
     let params: Vec<ParameterIn> = op
         .parameters
         .iter()
@@ -120,6 +125,13 @@ fn add_shape_errors(op: &mut Operation, on_api: bool) {
     }
     if op.security.as_ref().is_some_and(|s| !s.is_empty()) {
         statuses.push(("401", "No valid token: send `Authorization: Bearer TOKEN`"));
+    }
+    if limited {
+        statuses.push((
+            "429",
+            "Too many requests of this kind from this address (a rate limit); \
+             try again after `Retry-After` seconds",
+        ));
     }
     if on_api {
         statuses.push(("503", "The database is unavailable; try again shortly"));

@@ -4,6 +4,8 @@ use std::sync::Arc;
 
 use chirp_app::App;
 
+use crate::rate_limit::class::RateLimits;
+use crate::rate_limit::limiter::RateLimiter;
 use crate::request_log::RequestLog;
 use crate::throttle::LoginThrottle;
 
@@ -12,9 +14,12 @@ use crate::throttle::LoginThrottle;
 pub struct ApiConfig {
     /// Largest request body accepted, in bytes; more is a 413.
     pub body_limit: usize,
-    /// Rate limits on (`CHIRP_RATE_LIMIT`): for now, failed log-ins per
-    /// username (see [`crate::throttle`]).
+    /// Rate limits on (`CHIRP_RATE_LIMIT`): off turns off both the
+    /// per-username log-in throttle ([`crate::throttle`]) and every class
+    /// of [`Self::rate_limits`].
     pub rate_limit: bool,
+    /// Each class's limit per client address ([`crate::rate_limit`]).
+    pub rate_limits: RateLimits,
     /// Peers whose `X-Forwarded-For`, `-Host` and `-Proto` are believed
     /// (our nginx and response caches): the client's address and the
     /// origin a browser saw come from them only.
@@ -26,6 +31,7 @@ impl Default for ApiConfig {
         Self {
             body_limit: 64 * 1024,
             rate_limit: true,
+            rate_limits: RateLimits::default(),
             trusted_proxies: chirp_http::TrustedProxies::default(),
         }
     }
@@ -56,14 +62,36 @@ pub struct Parts {
     pub requests: RequestLog,
     /// Failed log-ins per client and username, against password guessing.
     pub logins: LoginThrottle,
+    /// Requests per class and client address.
+    pub limiter: RateLimiter,
 }
 
 impl AppState {
-    /// Gathers the parts; [`RequestLog::create`] makes the log file.
+    /// Gathers the parts; [`RequestLog::create`] makes the log file. The
+    /// rate limits are counted by this instance alone.
     pub fn new(app: App, config: ApiConfig, requests: RequestLog) -> Self {
+        let limiter = RateLimiter::local(config.rate_limits.clone());
+        Self::with_limiter(app, config, requests, limiter)
+    }
+
+    /// Like [`Self::new`], with the rate limiter given (counting in Redis,
+    /// or on a clock a test moves). With `config.rate_limit` off it is
+    /// replaced by one that limits nothing.
+    pub fn with_limiter(
+        app: App,
+        config: ApiConfig,
+        requests: RequestLog,
+        limiter: RateLimiter,
+    ) -> Self {
+        let limiter = if config.rate_limit {
+            limiter
+        } else {
+            RateLimiter::local(RateLimits::off())
+        };
         Self(Arc::new(Parts {
             app,
             logins: LoginThrottle::new(config.rate_limit),
+            limiter,
             config,
             requests,
         }))

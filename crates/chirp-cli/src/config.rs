@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use std::path::PathBuf;
 
+use chirp_api::rate_limit::class::{Class, Limit, RateLimits};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// The command line of `chirp`.
@@ -451,11 +452,15 @@ pub struct ServeArgs {
     #[arg(long, env = "CHIRP_INSTANCE", value_parser = InstanceName::parse)]
     pub instance: Option<InstanceName>,
 
-    /// Rate limits: `on`, or `off` for benchmarks and test suites. For now
-    /// this throttles password guessing: after 10 failed log-ins for a
-    /// username in 15 minutes, log-ins for it get 429 for the rest of them.
+    /// Rate limits: `on`, or `off` (every one of them) for benchmarks and
+    /// test suites. On: each class below per client address, and the
+    /// password-guessing throttle (after 10 failed log-ins for a username
+    /// from one address in 15 minutes, that address gets 429 for it).
     #[arg(long = "rate-limit", env = "CHIRP_RATE_LIMIT", default_value = "on")]
     pub rate_limit: Switch,
+
+    #[command(flatten)]
+    pub limits: RateLimitArgs,
 
     #[command(flatten)]
     pub likes: LikeArgs,
@@ -491,6 +496,90 @@ pub struct ServeArgs {
 
     #[command(flatten)]
     pub net: NetArgs,
+}
+
+/// Each class's limit per client address (SPEC §1.7), as `COUNT/PERIOD`
+/// (e.g. `25/5min`, `300/3h`) or `off`. Counted in Redis, shared by every
+/// API instance, when CHIRP_REDIS_URL is set; per instance otherwise.
+#[derive(Debug, Clone, Args)]
+pub struct RateLimitArgs {
+    /// Anonymous API reads (GETs with no session) per client address.
+    #[arg(
+        long = "rate-limit-reads",
+        env = "CHIRP_RATE_LIMIT_READS",
+        default_value = "300/5min"
+    )]
+    pub reads: Limit,
+
+    /// Log-ins (POST /api/sessions) per client address.
+    #[arg(
+        long = "rate-limit-logins",
+        env = "CHIRP_RATE_LIMIT_LOGINS",
+        default_value = "25/5min"
+    )]
+    pub logins: Limit,
+
+    /// Sign-ups (POST /api/accounts) per client address.
+    #[arg(
+        long = "rate-limit-signups",
+        env = "CHIRP_RATE_LIMIT_SIGNUPS",
+        default_value = "5/30min"
+    )]
+    pub signups: Limit,
+
+    /// Tweets and replies posted per client address.
+    #[arg(
+        long = "rate-limit-posts",
+        env = "CHIRP_RATE_LIMIT_POSTS",
+        default_value = "300/3h"
+    )]
+    pub posts: Limit,
+
+    /// Likes per client address.
+    #[arg(
+        long = "rate-limit-likes",
+        env = "CHIRP_RATE_LIMIT_LIKES",
+        default_value = "1500/5min"
+    )]
+    pub likes: Limit,
+
+    /// Direct messages sent per client address.
+    #[arg(
+        long = "rate-limit-messages",
+        env = "CHIRP_RATE_LIMIT_MESSAGES",
+        default_value = "300/3h"
+    )]
+    pub messages: Limit,
+
+    /// Notification streams opened per client address.
+    #[arg(
+        long = "rate-limit-streams",
+        env = "CHIRP_RATE_LIMIT_STREAMS",
+        default_value = "60/5min"
+    )]
+    pub streams: Limit,
+}
+
+impl RateLimitArgs {
+    /// The limits of every class; all off when `on` is false.
+    pub fn limits(&self, on: bool) -> RateLimits {
+        if !on {
+            return RateLimits::off();
+        }
+        [
+            (Class::Reads, self.reads),
+            (Class::Logins, self.logins),
+            (Class::Signups, self.signups),
+            (Class::Posts, self.posts),
+            (Class::Likes, self.likes),
+            (Class::Messages, self.messages),
+            (Class::Streams, self.streams),
+        ]
+        .into_iter()
+        .fold(RateLimits::default(), |limits, (class, limit)| {
+            limits.with(class, limit)
+        })
+    }
 }
 
 /// The read cache between the API and the database (SPEC §1.4).
@@ -662,6 +751,27 @@ mod tests {
         assert!(serve_args(&[]).rate_limit.on());
         assert!(!serve_args(&["--rate-limit", "off"]).rate_limit.on());
         assert!(Cli::try_parse_from(["chirp", "serve", "--rate-limit", "maybe"]).is_err());
+        let args = serve_args(&[]);
+        assert_eq!(
+            args.limits.limits(true),
+            RateLimits::default(),
+            "the defaults agree"
+        );
+        assert!(!args.limits.limits(false).any());
+        let args = serve_args(&["--rate-limit-logins", "3/1h", "--rate-limit-reads", "off"]);
+        let limits = args.limits.limits(true);
+        assert_eq!(
+            limits.rate(Class::Logins).map(|r| r.to_string()).as_deref(),
+            Some("3/1h")
+        );
+        assert_eq!(limits.rate(Class::Reads), None);
+        assert_eq!(
+            limits.rate(Class::Signups),
+            Class::Signups.default_rate().into()
+        );
+        let bad = Cli::try_parse_from(["chirp", "serve", "--rate-limit-signups", "5 per hour"])
+            .expect_err("a bad limit");
+        assert!(bad.to_string().contains("25/5min"), "{bad}");
     }
 
     #[test]

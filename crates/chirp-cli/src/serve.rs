@@ -4,6 +4,10 @@
 use std::sync::Arc;
 
 use anyhow::Context;
+use chirp_api::rate_limit::class::RateLimits;
+use chirp_api::rate_limit::clock::LimitClock;
+use chirp_api::rate_limit::limiter::RateLimiter;
+use chirp_api::rate_limit::shared::Shared;
 use chirp_api::request_log::RequestLog;
 use chirp_api::server::shutdown_signal;
 use chirp_api::{ApiConfig, AppState};
@@ -105,6 +109,29 @@ pub enum Shape {
     Embedded,
     /// One API instance of the scaled topology.
     Api,
+}
+
+/// The per-client rate limits: counted in Redis (CHIRP_REDIS_URL), shared
+/// by every API instance under the broker's namespace, or in this process.
+fn rate_limiter(args: &ServeArgs, limits: &RateLimits) -> anyhow::Result<RateLimiter> {
+    let shared = match &args.cache.redis_url {
+        Some(url) if limits.any() => {
+            let namespace = args
+                .broker_namespace
+                .clone()
+                .unwrap_or_else(|| broker_namespace(&args.database_url()));
+            let shared = Shared::connect(url, &format!("{namespace}:rate:"))
+                .with_context(|| format!("CHIRP_REDIS_URL {url:?} is not a Redis URL"))?;
+            tracing::info!("rate limits counted in Redis, shared by the API instances");
+            Some(shared)
+        }
+        _ => None,
+    };
+    Ok(RateLimiter::new(
+        limits.clone(),
+        LimitClock::default(),
+        shared,
+    ))
 }
 
 /// Puts the read cache in front of `store`, unless it is switched off.
@@ -297,15 +324,14 @@ pub async fn serve(args: ServeArgs, shape: Shape) -> anyhow::Result<()> {
         },
     );
     let purge = app.purge_sessions_every(chirp_app::sessions::SESSION_PURGE_INTERVAL);
-    let state = AppState::new(
-        app.clone(),
-        ApiConfig {
-            body_limit: args.body_limit,
-            rate_limit: args.rate_limit.on(),
-            trusted_proxies: args.net.trusted_proxies.clone(),
-        },
-        requests,
-    );
+    let config = ApiConfig {
+        body_limit: args.body_limit,
+        rate_limit: args.rate_limit.on(),
+        rate_limits: args.limits.limits(args.rate_limit.on()),
+        trusted_proxies: args.net.trusted_proxies.clone(),
+    };
+    let limiter = rate_limiter(&args, &config.rate_limits)?;
+    let state = AppState::with_limiter(app.clone(), config, requests, limiter);
     let mut router = match shape {
         Shape::Embedded => chirp_api::embeddable_router(state),
         Shape::Api => chirp_api::router(state),
@@ -344,9 +370,15 @@ pub async fn serve(args: ServeArgs, shape: Shape) -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on {} (CHIRP_LISTEN)", args.listen))?;
     let addr = listener.local_addr().context("listener address")?;
     match shape {
-        Shape::Embedded => tracing::info!(
-            "chirp is up: open http://{addr}/ in your browser (API docs at http://{addr}/api/docs)"
-        ),
+        Shape::Embedded => {
+            tracing::info!(
+                "chirp is up: open http://{addr}/ in your browser (API docs at http://{addr}/api/docs)"
+            );
+            tracing::info!(
+                "to fill it with demo people and chirps, run from a second terminal: \
+                 cargo run --release -- script scripts/demo.chirp --api http://{addr}"
+            );
+        }
         Shape::Api => tracing::info!("chirp API instance listening on http://{addr}"),
     }
     // On the signal, end the live streams at once: a browser holds one

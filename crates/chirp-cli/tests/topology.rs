@@ -12,6 +12,10 @@ use serde_json::{Value, json};
 use sqlx::Connection;
 
 const FRONT_PORT: u16 = 18_088;
+/// Log-ins per client address in this topology: more than 127.0.0.1
+/// makes (this test's and `chirp loadtest`'s accounts), few enough to
+/// reach from another address.
+const LOGIN_LIMIT: u32 = 12;
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -25,6 +29,14 @@ fn script(name: &str, database: &str) -> std::process::Output {
         // `chirp loadtest --scenario check` waits for like counts; pending
         // likes on the other instance show once this old.
         .env("CHIRP_LIKES_MAX_AGE", "2s")
+        // Rate limits on, as deployed, but off for the classes that this
+        // test and `chirp loadtest` use in bulk from 127.0.0.1; log-ins
+        // get a small limit, which `limits_per_client` meets.
+        .env("CHIRP_RATE_LIMIT", "on")
+        .env("CHIRP_RATE_LIMIT_READS", "off")
+        .env("CHIRP_RATE_LIMIT_SIGNUPS", "off")
+        .env("CHIRP_RATE_LIMIT_LIKES", "off")
+        .env("CHIRP_RATE_LIMIT_LOGINS", format!("{LOGIN_LIMIT}/1h"))
         .env("RUST_LOG", "warn")
         .output()
         .expect("run deploy script")
@@ -124,6 +136,76 @@ async fn sign_up(client: &reqwest::Client, front: &str, username: &str) -> Strin
     .await;
     assert_eq!(s, 201, "log in {username}");
     session["token"].as_str().expect("token").to_owned()
+}
+
+/// A client whose connections come from `ip` (127.0.0.0/8 is all loopback).
+fn client_at(ip: &str) -> reqwest::Client {
+    reqwest::Client::builder()
+        .local_address(ip.parse::<std::net::IpAddr>().expect("address"))
+        .build()
+        .expect("client")
+}
+
+/// Log-ins are limited per client address through every hop (nginx, a
+/// cache, nginx, either API instance; counted in Redis, so the count goes
+/// down by one per attempt whichever instance answers): 127.0.0.2 meets
+/// the limit, its own X-Forwarded-For does not get it out, and 127.0.0.3
+/// is still let in, through the API and through the web site's form
+/// (which passes the browser's address on).
+async fn limits_per_client(front: &str) {
+    let (two, three) = (client_at("127.0.0.2"), client_at("127.0.0.3"));
+    let sessions = format!("{front}/api/sessions");
+    let attempt = |client: &reqwest::Client, i: u32| {
+        let body = json!({"username": format!("nobody{i}"), "password": "not the password"});
+        client.post(&sessions).json(&body).send()
+    };
+    for i in 0..LOGIN_LIMIT {
+        let resp = attempt(&two, i).await.expect("log-in");
+        assert_eq!(resp.status().as_u16(), 401, "attempt {i}");
+        let left = resp.headers()["ratelimit-remaining"]
+            .to_str()
+            .expect("text");
+        assert_eq!(left, (LOGIN_LIMIT - 1 - i).to_string(), "attempt {i}");
+    }
+    let refused = attempt(&two, 99).await.expect("log-in");
+    assert_eq!(refused.status().as_u16(), 429);
+    assert!(refused.headers().contains_key("retry-after"));
+    let body: Value = refused.json().await.expect("JSON error");
+    assert_eq!(body["error"]["code"], "rate_limited");
+    let spoofed = two
+        .post(&sessions)
+        .header("x-forwarded-for", "203.0.113.77")
+        .json(&json!({"username": "nobody", "password": "not the password"}))
+        .send()
+        .await
+        .expect("log-in");
+    assert_eq!(
+        spoofed.status().as_u16(),
+        429,
+        "a client's own header is ignored"
+    );
+    let other = attempt(&three, 0).await.expect("log-in");
+    assert_eq!(
+        other.status().as_u16(),
+        401,
+        "another address is not limited"
+    );
+
+    // The web site's log-in form: the API sees the browser, not the site.
+    let csrf = "topology-csrf-token-0123";
+    let form = |client: &reqwest::Client| {
+        client
+            .post(format!("{front}/login"))
+            .header("cookie", format!("chirp_csrf={csrf}"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(format!("csrf={csrf}&username=nobody&password=nope"))
+            .send()
+    };
+    assert_eq!(form(&two).await.expect("web log-in").status().as_u16(), 429);
+    assert_eq!(
+        form(&three).await.expect("web log-in").status().as_u16(),
+        401
+    );
 }
 
 /// A notification stream opened through the front door (nginx, a cache,
@@ -373,6 +455,7 @@ async fn the_scaled_topology_serves_caches_balances_and_loses_no_like() {
     assert_eq!(resp.status().as_u16(), 200);
 
     live_events_and_purges(&client, &front, &token).await;
+    limits_per_client(&front).await;
 
     // chirp loadtest's functional checks, through the front door.
     let check = Command::new(env!("CARGO_BIN_EXE_chirp"))

@@ -9,6 +9,7 @@
 //! * [`hashtags`] — finding `#tags` and `@mentions` in tweet text.
 //! * [`page`] — list limits and opaque keyset cursors.
 //! * [`model`] — the resources the API returns (Account, Tweet, ...).
+//! * [`words`] — counts with their nouns ("1 follower", "2 followers").
 //!
 //! Lengths are counted in Unicode scalar values (what JavaScript's
 //! `[...text].length` counts), never in bytes, so 280 characters of any
@@ -19,5 +20,6 @@ pub mod hashtags;
 pub mod model;
 pub mod page;
 pub mod text;
+pub mod words;
 
 pub use error::ValidationError;

@@ -36,8 +36,9 @@ pub struct ComposeForm {
     category: String,
 }
 
-/// `POST /tweets`: posts from the compose box on `/` or on `/c/{slug}`,
-/// then goes back there.
+/// `POST /` (and the older `POST /tweets`): posts from the compose box on
+/// `/` or, with `category`, on `/c/{slug}`, then goes back there. A refused
+/// chirp re-shows that page with the error and the text.
 pub async fn compose(
     state: WebState,
     SignedIn {
@@ -63,7 +64,22 @@ pub async fn compose(
     }
 }
 
-/// `POST /tweets/{id}/reply`: posts a reply from the tweet page.
+/// `POST /c/{slug}`: posts from a category page's compose box into it.
+pub async fn compose_in_category(
+    state: WebState,
+    signed_in: SignedIn,
+    Path(slug): Path<String>,
+    Form(f): Form<ComposeForm>,
+) -> Response {
+    let f = ComposeForm {
+        category: slug,
+        ..f
+    };
+    compose(state, signed_in, Form(f)).await
+}
+
+/// `POST /tweets/{id}` (and the older `.../reply`): posts a reply from the
+/// tweet page; a refused one re-shows the page with it.
 pub async fn reply(
     state: WebState,
     SignedIn {
@@ -137,7 +153,12 @@ pub async fn like(
     if wants_json {
         return match liked {
             Ok(count) => axum::Json(count).into_response(),
-            Err(e) => (e.status(), axum::Json(e.to_body())).into_response(),
+            Err(e) => {
+                // Shown by the page's script: in the site's words too.
+                let mut body = e.to_body();
+                body.error.message = crate::words::say(&e);
+                (e.status(), axum::Json(body)).into_response()
+            }
         };
     }
     if let Err(e) = liked {
@@ -191,7 +212,7 @@ pub async fn signup(state: WebState, v: Visitor, Form(f): Form<SignupForm>) -> R
             let status = e.status();
             let page = SignupPage {
                 chrome: v.chrome,
-                error: Some(e.to_string()),
+                error: Some(crate::words::say(&e)),
                 username: f.username,
                 display_name: f.display_name,
             };
@@ -233,7 +254,7 @@ fn login_failed(v: Visitor, e: ClientError, username: String, next: String) -> R
     let status = e.status();
     let page = LoginPage {
         chrome: v.chrome,
-        error: Some(e.to_string()),
+        error: Some(crate::words::say(&e)),
         username,
         next,
     };

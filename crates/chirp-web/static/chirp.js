@@ -11,15 +11,27 @@ function chirpLength(text) {
   return Array.from(text.trim().replace(/\r\n?/g, "\n")).length;
 }
 
-// <textarea data-max="280" data-counter="ID">: shows characters left in #ID.
+// "1 character", "2 characters": the server's words (chirp_core::words).
+function plural(n, one, many) {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+// <textarea data-max="280" data-counter="ID">: says in #ID how many
+// characters are left, or how many too many (as the server renders it
+// first), and disables the form's submit button while the text is too
+// long; it comes back once the text fits again.
 function setUpCounter(area) {
   const max = Number(area.dataset.max);
   const out = document.getElementById(area.dataset.counter);
   if (!max || !out) return;
+  const submit = area.form && area.form.querySelector("button[type=submit]");
   const update = () => {
     const left = max - chirpLength(area.value);
-    out.textContent = String(left);
+    out.textContent = left >= 0
+      ? `${plural(left, "character", "characters")} left`
+      : `${plural(-left, "character", "characters")} too many`;
     out.classList.toggle("over", left < 0);
+    if (submit) submit.disabled = left < 0;
   };
   area.addEventListener("input", update);
   update();
@@ -62,11 +74,17 @@ function setUpLike(form) {
 }
 
 // <time datetime="RFC 3339">: the server writes UTC; show the reader's
-// local time instead.
+// local time instead. A relative one ("5m", data-relative) keeps its words
+// and shows the local time on hover.
 function localTime(el) {
   const when = new Date(el.dateTime);
   if (Number.isNaN(when.getTime())) return;
-  el.textContent = when.toLocaleString([], { dateStyle: "medium", timeStyle: "short" });
+  const local = when.toLocaleString([], { dateStyle: "medium", timeStyle: "short" });
+  if ("relative" in el.dataset) {
+    el.title = local;
+    return;
+  }
+  el.textContent = local;
   el.title = when.toString();
 }
 

@@ -28,6 +28,107 @@ fn client_error(reply: &Reply, what: &str) {
         "{what}: no message in {:?}",
         reply.body
     );
+    let message = reply.body["error"]["message"].as_str().unwrap_or_default();
+    for internal in [
+        "Failed to",
+        "deserialize",
+        "Cannot parse",
+        " at line ",
+        "`i64`",
+        "expected i64",
+        "invalid type",
+        "invalid digit",
+        "struct ",
+        "Invalid URL",
+    ] {
+        assert!(
+            !message.contains(internal),
+            "{what}: library text {internal:?} in {message:?}"
+        );
+    }
+}
+
+/// The message and `field` of an error reply.
+fn said(reply: &Reply) -> (String, Option<String>) {
+    let e = &reply.body["error"];
+    (
+        e["message"].as_str().unwrap_or_default().to_owned(),
+        e["field"].as_str().map(str::to_owned),
+    )
+}
+
+async fn bad_input_is_said_in_our_words_naming_the_field(app: TestApp) {
+    let token = app.user("alice").await;
+    let reply = app
+        .post("/api/tweets", Some(&token), json!({"txt": "hello"}))
+        .await
+        .expect_error(422, "validation_failed");
+    assert_eq!(
+        said(&reply),
+        (
+            "unknown field `txt`; expected one of text, reply_to, category".into(),
+            Some("txt".into())
+        )
+    );
+    let reply = app
+        .post(
+            "/api/tweets",
+            Some(&token),
+            json!({"text": "a", "reply_to": "1"}),
+        )
+        .await
+        .expect_error(422, "validation_failed");
+    assert_eq!(
+        said(&reply),
+        (
+            "`reply_to` must be a whole number, not the text \"1\"".into(),
+            Some("reply_to".into())
+        )
+    );
+    let reply = app
+        .post("/api/accounts", None, json!({"username": "bob"}))
+        .await
+        .expect_error(422, "validation_failed");
+    assert_eq!(
+        said(&reply),
+        (
+            "the field `password` is required".into(),
+            Some("password".into())
+        )
+    );
+    let reply = post_raw(
+        &app,
+        "/api/tweets",
+        Some(&token),
+        "application/json",
+        b"{\"text\": }".to_vec(),
+    )
+    .await
+    .expect_error(400, "bad_request");
+    assert!(
+        said(&reply).0.starts_with("the body is not valid JSON"),
+        "{:?}",
+        reply.body
+    );
+    let reply = app
+        .get("/api/tweets/abc")
+        .await
+        .expect_error(400, "bad_request");
+    assert_eq!(
+        said(&reply).0,
+        "the tweet id in the path must be a whole number"
+    );
+    let reply = app
+        .get("/api/accounts?limit=1&limit=2")
+        .await
+        .expect_error(400, "bad_request");
+    assert_eq!(
+        said(&reply),
+        (
+            "the query parameter `limit` is given twice".into(),
+            Some("limit".into())
+        )
+    );
 }
 
 /// A POST of raw bytes with a content type.
@@ -353,6 +454,7 @@ async fn odd_paths_and_queries_never_yield_5xx(app: TestApp) {
 }
 
 both!(
+    bad_input_is_said_in_our_words_naming_the_field,
     malformed_json_is_400,
     json_of_the_wrong_shape_is_422,
     bodies_must_be_sent_as_json,

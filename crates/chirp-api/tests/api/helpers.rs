@@ -2,6 +2,8 @@
 
 use std::sync::Arc;
 
+use chirp_api::rate_limit::class::RateLimits;
+use chirp_api::rate_limit::limiter::RateLimiter;
 use chirp_api::request_log::RequestLog;
 use chirp_api::{ApiConfig, AppState};
 use chirp_app::Metrics;
@@ -87,6 +89,16 @@ impl Reply {
     }
 }
 
+/// The API's settings in tests: the defaults, with the per-client rate
+/// limits off (every test signs up its accounts from 127.0.0.1); the
+/// per-username log-in throttle stays on. Tests of the limits set them.
+pub fn test_config() -> ApiConfig {
+    ApiConfig {
+        rate_limits: RateLimits::off(),
+        ..ApiConfig::default()
+    }
+}
+
 /// Starts the API on a random port over a fresh database, with the like
 /// batcher on and its default thresholds.
 pub async fn spawn_app(backend: Backend) -> TestApp {
@@ -101,7 +113,7 @@ pub async fn spawn_app_with_api(backend: Backend, tune: impl FnOnce(&mut ApiConf
         journal: dir.path().join("likes.journal"),
         ..BatcherConfig::default()
     };
-    let mut config = ApiConfig::default();
+    let mut config = test_config();
     tune(&mut config);
     serve_configured(
         url,
@@ -163,7 +175,7 @@ pub async fn serve_with_cache(
     dir: tempfile::TempDir,
     cache: Option<Arc<dyn chirp_store::cache::backend::CacheBackend>>,
 ) -> TestApp {
-    serve_configured(url, likes, dir, cache, ApiConfig::default()).await
+    serve_configured(url, likes, dir, cache, test_config()).await
 }
 
 /// Like [`serve_with_cache`], with the API's settings.
@@ -188,6 +200,20 @@ pub async fn serve_with_broker(
     cache: Option<Arc<dyn chirp_store::cache::backend::CacheBackend>>,
     config: ApiConfig,
     broker: Arc<dyn chirp_broker::Broker>,
+) -> TestApp {
+    serve_limited(url, likes, dir, cache, config, broker, None).await
+}
+
+/// Like [`serve_with_broker`], with the rate limiter given (shared in
+/// Redis, or on a clock the test moves); `None`: one built from `config`.
+pub async fn serve_limited(
+    url: String,
+    likes: LikesConfig,
+    dir: tempfile::TempDir,
+    cache: Option<Arc<dyn chirp_store::cache::backend::CacheBackend>>,
+    config: ApiConfig,
+    broker: Arc<dyn chirp_broker::Broker>,
+    limiter: Option<RateLimiter>,
 ) -> TestApp {
     let store = Arc::new(
         SqlStore::connect(&url, &PoolConfig::default())
@@ -220,7 +246,8 @@ pub async fn serve_with_broker(
         metrics,
         chirp_app::AppConfig::default(),
     );
-    let state = AppState::new(app, config, requests);
+    let limiter = limiter.unwrap_or_else(|| RateLimiter::local(config.rate_limits.clone()));
+    let state = AppState::with_limiter(app, config, requests, limiter);
     let app = chirp_api::router(state.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await

@@ -53,7 +53,7 @@ async fn instance(database: &str, broker_url: &str, namespace: &str) -> TestApp 
         likes,
         dir,
         None,
-        chirp_api::ApiConfig::default(),
+        crate::helpers::test_config(),
         Arc::clone(&broker),
     )
     .await;

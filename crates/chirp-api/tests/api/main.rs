@@ -21,6 +21,7 @@ mod notifications;
 mod ops;
 mod privacy;
 mod profile;
+mod rate_limits;
 mod read_cache;
 mod replies;
 mod request_log;

@@ -85,9 +85,15 @@ async fn logout_revokes_only_the_token_it_was_sent_with(app: TestApp) {
         .await
         .expect(204);
     assert!(reply.body.is_null(), "204 with a body: {:?}", reply.body);
-    app.get_as(&laptop, "/api/me")
+    let revoked = app
+        .get_as(&laptop, "/api/me")
         .await
         .expect_error(401, "unauthorized");
+    assert!(
+        message(&revoked).contains("token is not valid"),
+        "a revoked token is said to be not valid: {:?}",
+        revoked.body
+    );
     app.post("/api/tweets", Some(&laptop), json!({"text": "still here?"}))
         .await
         .expect_error(401, "unauthorized");
@@ -104,9 +110,19 @@ async fn logout_revokes_only_the_token_it_was_sent_with(app: TestApp) {
 }
 
 async fn logout_needs_a_token(app: TestApp) {
-    app.call(Method::DELETE, "/api/sessions/current", None, None)
+    let none = app
+        .call(Method::DELETE, "/api/sessions/current", None, None)
         .await
         .expect_error(401, "unauthorized");
+    assert!(
+        message(&none).starts_with("log in first"),
+        "no token at all: {:?}",
+        none.body
+    );
+}
+
+fn message(reply: &crate::helpers::Reply) -> &str {
+    reply.body["error"]["message"].as_str().unwrap_or_default()
 }
 
 async fn malformed_authorization_headers_are_401(app: TestApp) {
@@ -126,7 +142,12 @@ async fn malformed_authorization_headers_are_401(app: TestApp) {
             AUTHORIZATION,
             HeaderValue::from_str(&value).expect("header value"),
         );
-        app.send(req).await.expect_error(401, "unauthorized");
+        let bad = app.send(req).await.expect_error(401, "unauthorized");
+        assert!(
+            message(&bad).contains("token is not valid"),
+            "{value:?}: {:?}",
+            bad.body
+        );
     }
     // Bytes that are not visible ASCII.
     let req = app.request(Method::GET, "/api/me").header(
@@ -144,9 +165,15 @@ async fn unknown_bearer_tokens_are_401(app: TestApp) {
         &real[1..],
         &format!("{real}x"),
     ] {
-        app.get_as(fake, "/api/me")
+        let unknown = app
+            .get_as(fake, "/api/me")
             .await
             .expect_error(401, "unauthorized");
+        assert!(
+            message(&unknown).contains("token is not valid"),
+            "{fake}: {:?}",
+            unknown.body
+        );
         app.post("/api/tweets", Some(fake), json!({"text": "hi"}))
             .await
             .expect_error(401, "unauthorized");

@@ -15,6 +15,7 @@ use chirp_client::wire::{
     ProfilePatch,
 };
 use chirp_client::{Client, ClientError};
+use chirp_core::words::plural;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::config::ScriptArgs;
@@ -37,9 +38,9 @@ pub async fn run(args: ScriptArgs) -> anyhow::Result<()> {
                 eprintln!("{}: {e}", args.file);
             }
             bail!(
-                "{}: {} line(s) to fix; nothing was run",
+                "{}: {} to fix; nothing was run",
                 args.file,
-                errors.len()
+                plural(errors.len(), "line", "lines")
             );
         }
     };
@@ -62,9 +63,9 @@ pub async fn run(args: ScriptArgs) -> anyhow::Result<()> {
     }
     bar.finish_and_clear();
     println!(
-        "{}: {} command(s) in {:.1?} against {}: {}",
+        "{}: {} in {:.1?} against {}: {}",
         args.file,
-        lines.len(),
+        plural(lines.len(), "command", "commands"),
         started.elapsed(),
         args.api,
         runner.tally
@@ -90,17 +91,16 @@ impl std::fmt::Display for Tally {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "{} new account(s), {} existing logged in, {} categor(ies), {} chirp(s), \
-             {} edit(s), {} delete(s), {} follow change(s), {} message(s), {} like(s)",
-            self.accounts,
+            "{}, {} existing logged in, {}, {}, {}, {}, {}, {}, {}",
+            plural(self.accounts, "new account", "new accounts"),
             self.logins,
-            self.categories,
-            self.chirps,
-            self.edits,
-            self.deletes,
-            self.follows,
-            self.messages,
-            self.likes
+            plural(self.categories, "category", "categories"),
+            plural(self.chirps, "chirp", "chirps"),
+            plural(self.edits, "edit", "edits"),
+            plural(self.deletes, "delete", "deletes"),
+            plural(self.follows, "follow change", "follow changes"),
+            plural(self.messages, "message", "messages"),
+            plural(self.likes, "like", "likes"),
         )
     }
 }

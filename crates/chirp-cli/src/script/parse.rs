@@ -262,7 +262,50 @@ fn parse_line(text: &str) -> Result<Option<Step>, String> {
         return Err(format!("{command} takes no {key}= option"));
     }
     check_names(&step)?;
+    check_values(&step)?;
     Ok(Some(step))
+}
+
+/// Every rule chirp-core can check without the server (password, display
+/// name, bio, tweet, message and category rules), so a script with a
+/// mistake is refused whole before anything is sent, never halfway
+/// through by the server.
+fn check_values(step: &Step) -> Result<(), String> {
+    use chirp_core::text::{
+        Bio, CategoryName, CategorySlug, DisplayName, MessageText, Password, TweetText,
+        parse_description,
+    };
+    let said = |e: chirp_core::ValidationError| format!("{} {}", e.field, e.message);
+    match step {
+        Step::Password(p) => Password::parse(p).map(drop),
+        Step::User {
+            display_name, bio, ..
+        } => display_name
+            .as_deref()
+            .map_or(Ok(()), |d| DisplayName::parse(d).map(drop))
+            .and_then(|()| bio.as_deref().map_or(Ok(()), |b| Bio::parse(b).map(drop))),
+        Step::Category {
+            slug,
+            name,
+            description,
+            ..
+        } => CategorySlug::parse(slug)
+            .map(drop)
+            .and_then(|()| CategoryName::parse(name).map(drop))
+            .and_then(|()| {
+                description
+                    .as_deref()
+                    .map_or(Ok(()), |d| parse_description(d).map(drop))
+            }),
+        Step::Post { text, .. } | Step::Reply { text, .. } | Step::Edit { text, .. } => {
+            TweetText::parse(text).map(drop)
+        }
+        Step::Message { text, .. } => MessageText::parse(text).map(drop),
+        Step::Delete { .. } | Step::Follow { .. } | Step::Unfollow { .. } | Step::Like { .. } => {
+            Ok(())
+        }
+    }
+    .map_err(said)
 }
 
 /// Usernames must be ones chirp could have (they go into API paths), and a
@@ -365,6 +408,25 @@ mod tests {
     fn error(script: &str) -> String {
         let errors = parse(script).expect_err("refused");
         errors[0].to_string()
+    }
+
+    #[test]
+    fn rules_chirp_core_knows_are_checked_before_anything_is_sent() {
+        assert!(
+            error("password short\nuser alice\n").contains("line 1: password must be 8 to"),
+            "{}",
+            error("password short\n")
+        );
+        let long = format!("user alice\npost alice \"{}\"\n", "x".repeat(281));
+        assert!(
+            error(&long).contains("line 2: text must be at most 280"),
+            "{}",
+            error(&long)
+        );
+        assert!(error("user alice\nmessage alice bob \"  \"\n").contains("line 2: text"));
+        let slug = error("user alice\ncategory alice Bad_Slug Name\n");
+        assert!(slug.contains("line 2: category a slug is"), "{slug}");
+        assert!(parse("password \"correct horse\"\nuser alice\npost alice hi\n").is_ok());
     }
 
     #[test]

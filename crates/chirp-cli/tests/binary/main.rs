@@ -3,6 +3,7 @@
 //! `chirp script` runs a script against a running chirp (`script`).
 
 mod durability;
+mod limits;
 mod loadtest;
 mod pages;
 mod privacy;

@@ -65,8 +65,13 @@ async fn the_demo_script_seeds_a_site_and_can_run_again() {
         stdout,
         String::from_utf8_lossy(&first.stderr)
     );
-    assert!(stdout.contains("6 new account(s)"), "{stdout}");
-    assert!(stdout.contains("3 message(s)"), "{stdout}");
+    assert!(stdout.contains("6 new accounts"), "{stdout}");
+    assert!(stdout.contains("3 messages"), "{stdout}");
+    assert!(stdout.contains("1 edit,"), "one, not 1 edits: {stdout}");
+    assert!(
+        !stdout.contains("(s)") && !stdout.contains("(ies)"),
+        "plurals said right: {stdout}"
+    );
 
     let ada = get(&base, "/api/accounts/ada").await;
     assert_eq!(ada["display_name"], "Ada Lovelace");
@@ -92,7 +97,7 @@ async fn the_demo_script_seeds_a_site_and_can_run_again() {
     let stdout = String::from_utf8_lossy(&second.stdout);
     assert!(second.status.success(), "second run: {stdout}");
     assert!(
-        stdout.contains("0 new account(s), 6 existing logged in"),
+        stdout.contains("0 new accounts, 6 existing logged in"),
         "{stdout}"
     );
     let ada = get(&base, "/api/accounts/ada").await;
@@ -129,18 +134,33 @@ async fn scripts_with_mistakes_are_refused_with_line_numbers() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
     assert!(stderr.contains("line 3: bob is not logged in"), "{stderr}");
-    let too_long = format!("user alice\npost alice \"{}\"\n", "x".repeat(281));
-    let out = run_script("-", &base, Some(&too_long));
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        stderr.contains("line 2: posting: text must be at most 280"),
-        "{stderr}"
-    );
+    // What chirp-core can check (a too-short password, a too-long chirp)
+    // is refused before the first line is sent.
     let alice = get(&base, "/api/accounts/alice").await;
     assert_eq!(
         alice["tweets_count"], 1,
         "only the line before the error ran"
     );
+    let too_long = format!("user carol\npost carol \"{}\"\n", "x".repeat(281));
+    let out = run_script("-", &base, Some(&too_long));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("line 2: text must be at most 280"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("nothing was run"), "{stderr}");
+    let short = "user dave\npost dave \"hi\"\npassword short\nuser erin\n";
+    let out = run_script("-", &base, Some(short));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains("line 3: password must be 8 to"), "{stderr}");
+    assert!(stderr.contains("nothing was run"), "{stderr}");
+    let accounts = get(&base, "/api/accounts").await;
+    let names: Vec<&str> = accounts["items"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|x| x["username"].as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(names, ["alice"], "no line of either script ran");
 
     // A missing file and an unreachable API say so.
     let out = run_script("/nonexistent/x.chirp", &base, None);

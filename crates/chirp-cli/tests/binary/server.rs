@@ -94,6 +94,9 @@ impl Server {
             .arg("--data-dir")
             .arg(data_dir)
             .args(flags)
+            // The suites sign up many accounts from 127.0.0.1: no rate
+            // limits, unless a test's flags turn them on (flags win).
+            .env("CHIRP_RATE_LIMIT", "off")
             .env("RUST_LOG", "warn")
             .stdin(Stdio::null())
             .stdout(out.try_clone().expect("log handle"))

@@ -51,7 +51,7 @@ pub struct ProfilePage {
 /// account's out for anyone but the account and its approved followers).
 pub async fn profile(
     state: WebState,
-    v: Visitor,
+    mut v: Visitor,
     Path(username): Path<String>,
     Query(q): Query<ListQuery>,
 ) -> Response {
@@ -75,6 +75,9 @@ pub async fn profile(
         (Ok(a), Ok(t), Ok(f)) => (a, t, f),
         (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => return error_page(v.chrome, &e),
     };
+    v.chrome
+        .learn_replied_to(&state, v.token.as_deref(), &tweets.items)
+        .await;
     let mine = v.chrome.me.as_ref().is_some_and(|me| me.id == account.id);
     let button = match follow_state {
         _ if mine => FollowButton::None,
@@ -215,7 +218,7 @@ pub fn render_settings(
         display_name,
         bio,
         protected,
-        error: error.map(|e| e.to_string()),
+        error: error.as_ref().map(crate::words::say),
         saved,
     };
     (status, page).into_response()

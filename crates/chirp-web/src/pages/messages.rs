@@ -100,7 +100,7 @@ async fn render_conversation(
         with,
         messages,
         draft,
-        error: error.map(|e| e.to_string()),
+        error: error.as_ref().map(crate::words::say),
     };
     (status, page).into_response()
 }

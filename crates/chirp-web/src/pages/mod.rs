@@ -9,6 +9,8 @@ pub mod search;
 pub mod timelines;
 pub mod tweets;
 
+use std::collections::HashMap;
+
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::FromRequestParts;
@@ -17,6 +19,7 @@ use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
 use chirp_client::ClientError;
 use chirp_core::model::{Account, Tweet};
+use futures_util::future::join_all;
 
 use crate::security::CsrfToken;
 use crate::{SharedState, WebState};
@@ -34,6 +37,9 @@ pub struct Chrome {
     /// the badge in the top bar (0 when logged out or the count failed:
     /// a badge is not worth an error page).
     pub unread: i64,
+    /// Who wrote the chirps the page's replies answer, by tweet id, so a
+    /// card can say "Replying to @name" (see [`Chrome::learn_replied_to`]).
+    pub replied_to: HashMap<i64, String>,
 }
 
 impl Chrome {
@@ -47,6 +53,33 @@ impl Chrome {
     /// what they reply to).
     pub fn is_at_tweet(&self, id: &i64) -> bool {
         self.path == format!("/tweets/{id}")
+    }
+
+    /// The author of tweet `parent`, if the page looked it up.
+    pub fn replying_to(&self, parent: &i64) -> Option<&str> {
+        self.replied_to.get(parent).map(String::as_str)
+    }
+
+    /// Looks up, side by side, who wrote the tweets that `tweets` reply
+    /// to. One the viewer cannot see (deleted, protected) stays unnamed:
+    /// its card says "Replying to a chirp", as the page works without it.
+    pub async fn learn_replied_to<'a>(
+        &mut self,
+        state: &WebState,
+        viewer: Option<&str>,
+        tweets: impl IntoIterator<Item = &'a Tweet>,
+    ) {
+        let mut parents: Vec<i64> = tweets
+            .into_iter()
+            .filter_map(|t| t.reply_to)
+            .filter(|p| !self.replied_to.contains_key(p) && !self.is_at_tweet(p))
+            .collect();
+        parents.sort_unstable();
+        parents.dedup();
+        let found = join_all(parents.iter().map(|&id| state.api.tweet(viewer, id))).await;
+        for parent in found.into_iter().flatten() {
+            self.replied_to.insert(parent.id, parent.author.username);
+        }
     }
 
     /// Whether `account` is the signed-in one.
@@ -111,6 +144,7 @@ impl FromRequestParts<SharedState> for Visitor {
             me,
             csrf,
             unread,
+            replied_to: HashMap::new(),
             path: parts
                 .uri
                 .path_and_query()
@@ -225,7 +259,7 @@ pub fn error_page(chrome: Chrome, err: &ClientError) -> Response {
     let page = ErrorPage {
         chrome,
         title,
-        message: err.to_string(),
+        message: crate::words::say(err),
     };
     (status, page).into_response()
 }

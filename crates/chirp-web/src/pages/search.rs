@@ -73,6 +73,9 @@ pub async fn search(state: WebState, v: Visitor, Query(query): Query<SearchQuery
                 let query = serde_urlencoded::to_string([("q", q.as_str()), ("cursor", cursor)]);
                 page.more_tweets = query.ok().map(|query| format!("/search?{query}"));
             }
+            page.chrome
+                .learn_replied_to(&state, v.token.as_deref(), &tweets.items)
+                .await;
             page.tweets = tweets.items;
             page.accounts = accounts.items;
             page.hashtags = hashtags;
@@ -80,7 +83,7 @@ pub async fn search(state: WebState, v: Visitor, Query(query): Query<SearchQuery
         }
         (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => {
             let status = e.status();
-            page.error = Some(e.to_string());
+            page.error = Some(crate::words::say(&e));
             (status, page).into_response()
         }
     }

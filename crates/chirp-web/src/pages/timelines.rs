@@ -44,6 +44,15 @@ pub struct TimelinePage {
 }
 
 impl TimelinePage {
+    /// Where the compose box posts: the page it is on (`/`, `/c/{slug}`),
+    /// so a refused chirp is shown again here.
+    pub fn compose_action(&self) -> String {
+        match self.compose.as_ref().and_then(|c| c.category.as_deref()) {
+            Some(slug) => format!("/c/{slug}"),
+            None => "/".to_owned(),
+        }
+    }
+
     fn new(chrome: Chrome, heading: String, base: &str, page: Paged<Tweet>) -> Self {
         Self {
             chrome,
@@ -89,6 +98,9 @@ pub async fn render_home(
         Ok(page) => page,
         Err(e) => return error_page(v.chrome, &e),
     };
+    v.chrome
+        .learn_replied_to(state, v.token.as_deref(), &tweets.items)
+        .await;
     let status = error.as_ref().map_or(StatusCode::OK, ClientError::status);
     let mut page = TimelinePage::new(v.chrome, heading.into(), "/", tweets);
     if v.token.is_some() {
@@ -102,18 +114,21 @@ pub async fn render_home(
     } else {
         page.welcome = true;
     }
-    page.error = error.map(|e| e.to_string());
+    page.error = error.as_ref().map(crate::words::say);
     (status, page).into_response()
 }
 
 /// `/public`: everyone's newest chirps.
-pub async fn public(state: WebState, v: Visitor, Query(q): Query<ListQuery>) -> Response {
+pub async fn public(state: WebState, mut v: Visitor, Query(q): Query<ListQuery>) -> Response {
     match state
         .api
         .public_timeline(v.token.as_deref(), q.cursor.as_deref())
         .await
     {
         Ok(page) => {
+            v.chrome
+                .learn_replied_to(&state, v.token.as_deref(), &page.items)
+                .await;
             TimelinePage::new(v.chrome, "Public timeline".into(), "/public", page).into_response()
         }
         Err(e) => error_page(v.chrome, &e),
@@ -123,7 +138,7 @@ pub async fn public(state: WebState, v: Visitor, Query(q): Query<ListQuery>) -> 
 /// `/tags/{tag}`: the chirps carrying a hashtag.
 pub async fn hashtag(
     state: WebState,
-    v: Visitor,
+    mut v: Visitor,
     Path(tag): Path<String>,
     Query(q): Query<ListQuery>,
 ) -> Response {
@@ -136,6 +151,9 @@ pub async fn hashtag(
         .await
     {
         Ok(page) => {
+            v.chrome
+                .learn_replied_to(&state, v.token.as_deref(), &page.items)
+                .await;
             let base = format!("/tags/{tag}");
             let mut page = TimelinePage::new(v.chrome, format!("#{tag}"), &base, page);
             page.empty = format!("No chirps carry #{tag} yet.");
@@ -182,13 +200,16 @@ pub async fn render_category(
         (Ok(c), Ok(t)) => (c, t),
         (Err(e), _) | (_, Err(e)) => return error_page(v.chrome, &e),
     };
+    v.chrome
+        .learn_replied_to(state, v.token.as_deref(), &tweets.items)
+        .await;
     let status = error.as_ref().map_or(StatusCode::OK, ClientError::status);
     let signed_in = v.token.is_some();
     let base = format!("/c/{slug}");
     let mut page = TimelinePage::new(v.chrome, category.name, &base, tweets);
     page.intro = category.description;
     page.empty = "No chirps in this category yet.".into();
-    page.error = error.map(|e| e.to_string());
+    page.error = error.as_ref().map(crate::words::say);
     if signed_in {
         page.compose = Some(Compose {
             category: Some(category.slug),
@@ -237,7 +258,7 @@ pub async fn render_categories(
             let page = CategoriesPage {
                 chrome: v.chrome,
                 categories: list.items,
-                error: error.map(|e| e.to_string()),
+                error: error.as_ref().map(crate::words::say),
                 slug: fields.slug,
                 name: fields.name,
                 description: fields.description,

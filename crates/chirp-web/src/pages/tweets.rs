@@ -29,7 +29,7 @@ pub struct TweetPage {
 impl TweetPage {
     /// Where the reply box posts.
     pub fn reply_action(&self) -> String {
-        format!("/tweets/{}/reply", self.id)
+        format!("/tweets/{}", self.id)
     }
 }
 
@@ -60,6 +60,7 @@ pub async fn render_tweet(
         (Ok(t), Ok(r)) => (t, r.items),
         (Err(e), _) | (_, Err(e)) => return error_page(v.chrome, &e),
     };
+    v.chrome.learn_replied_to(state, viewer, [&tweet]).await;
     let status = error.as_ref().map_or(StatusCode::OK, ClientError::status);
     let page = TweetPage {
         chrome: v.chrome,
@@ -68,7 +69,7 @@ pub async fn render_tweet(
         main: vec![tweet],
         replies,
         draft,
-        error: error.map(|e| e.to_string()),
+        error: error.as_ref().map(crate::words::say),
     };
     (status, page).into_response()
 }
@@ -131,7 +132,7 @@ pub fn render_edit(v: Visitor, id: i64, error: Option<ClientError>, draft: Strin
         chrome: v.chrome,
         id,
         draft,
-        error: error.map(|e| e.to_string()),
+        error: error.as_ref().map(crate::words::say),
     };
     (status, page).into_response()
 }
@@ -143,12 +144,18 @@ pub async fn delete(
     SignedIn { visitor: v, .. }: SignedIn,
 ) -> Response {
     match own_tweet(&state, &v, id).await {
-        Ok(tweet) => DeletePage {
-            chrome: v.chrome,
-            main: vec![tweet],
-            id,
+        Ok(tweet) => {
+            let mut chrome = v.chrome;
+            chrome
+                .learn_replied_to(&state, v.token.as_deref(), [&tweet])
+                .await;
+            DeletePage {
+                chrome,
+                main: vec![tweet],
+                id,
+            }
+            .into_response()
         }
-        .into_response(),
         Err(resp) => resp,
     }
 }

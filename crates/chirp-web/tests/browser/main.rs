@@ -71,7 +71,7 @@ const PHONE: Viewport = Viewport {
     mobile: true,
 };
 
-/// 23 code points, so the counter shows 280 - 23 = 257 characters left.
+/// 23 code points, so the counter shows "257 characters left" (280 - 23).
 const FIRST: &str = "hello from alice #rusty";
 const EDITED: &str = "hello again from alice #rusty";
 /// Keeps `#rusty` alive after the first chirp is deleted, for the hashtag search.
@@ -89,10 +89,28 @@ fn sign_up_post_like_edit_delete_follow_search() {
     let alice = open_tab(browser.new_tab(), DESKTOP);
     sign_up(&alice, &site, "alice", "Alice");
 
-    // The counter shows characters left, counted as the server counts them.
-    wait_for_text(&alice, "#text-count", "280", WAIT);
+    // The counter shows characters left, counted as the server counts
+    // them; past 280 it says how many too many and the button is off.
+    wait_for_text(&alice, "#text-count", "280 characters left", WAIT);
+    type_into(&alice, "form.compose #text", &"x".repeat(281));
+    wait_for_text(&alice, "#text-count", "1 character too many", WAIT);
+    if js(
+        &alice,
+        "document.querySelector('form.compose button[type=submit]').disabled",
+    ) != Value::Bool(true)
+    {
+        fail(&alice, "the Chirp button stays enabled past 280 characters");
+    }
+    clear_field(&alice, "form.compose #text");
     type_into(&alice, "form.compose #text", FIRST);
-    wait_for_text(&alice, "#text-count", "257", WAIT);
+    wait_for_text(&alice, "#text-count", "257 characters left", WAIT);
+    if js(
+        &alice,
+        "document.querySelector('form.compose button[type=submit]').disabled",
+    ) != Value::Bool(false)
+    {
+        fail(&alice, "the Chirp button stays disabled once the text fits");
+    }
     click_and_load(&alice, "form.compose button[type=submit]");
     expect_location(&alice, "/");
     let id = tweet_id(&alice, FIRST);
@@ -245,6 +263,29 @@ fn phone_sized_window_is_readable() {
         fail(
             &tab,
             &format!("these stick out of the screen: {sticking_out:?}"),
+        );
+    }
+    // The logged-in top bar fits on at most two rows, "Log out" not alone.
+    let rows = js(
+        &tab,
+        r#"(() => {
+            const tops = new Map();
+            for (const e of document.querySelectorAll('header.top nav > *')) {
+                const r = e.getBoundingClientRect();
+                if (r.width === 0 || r.height === 0) continue;
+                const top = Math.round(r.top + r.height / 2);
+                const row = [...tops.keys()].find(t => Math.abs(t - top) < 12) ?? top;
+                tops.set(row, (tops.get(row) || 0) + 1);
+            }
+            const logout = document.querySelector('header.top form.logout').getBoundingClientRect();
+            const logoutRow = [...tops.keys()].find(t => Math.abs(t - (logout.top + logout.height / 2)) < 12);
+            return { rows: tops.size, alone: tops.get(logoutRow) === 1 };
+        })()"#,
+    );
+    if rows["rows"].as_u64().unwrap_or(99) > 2 || rows["alone"] == Value::Bool(true) {
+        fail(
+            &tab,
+            &format!("the phone's top bar should fit on two rows, Log out not alone: {rows}"),
         );
     }
     if text_px < 14.0 {

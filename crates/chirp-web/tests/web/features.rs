@@ -268,6 +268,11 @@ async fn the_like_form_answers_json_to_the_script() {
     }
     let missing = like_as_script(&site.base, 999_999, &csrf).await;
     assert_eq!(missing.status().as_u16(), 404);
+    let body: serde_json::Value = missing.json().await.expect("JSON");
+    assert_eq!(
+        body["error"]["message"], "chirp not found",
+        "the site's word"
+    );
     let script = b.get("/static/chirp.js").await.expect(200);
     assert!(script.header("content-type").starts_with("text/javascript"));
 }

@@ -59,7 +59,13 @@ async fn api_app(dir: &tempfile::TempDir, embeddable: bool) -> axum::Router {
         metrics,
         chirp_app::AppConfig::default(),
     );
-    let state = AppState::new(app, ApiConfig::default(), requests);
+    // Each test signs up its accounts from one address: no per-client
+    // rate limits (the log-in throttle per username stays).
+    let config = ApiConfig {
+        rate_limits: chirp_api::rate_limit::class::RateLimits::off(),
+        ..ApiConfig::default()
+    };
+    let state = AppState::new(app, config, requests);
     if embeddable {
         chirp_api::embeddable_router(state)
     } else {
@@ -290,8 +296,9 @@ impl Browser {
         .await
     }
 
+    /// Posts from the compose box on Home, as the page's form does.
     pub async fn post_tweet(&self, text: &str) -> Page {
-        self.submit("/tweets", &[("text", text)]).await
+        self.submit("/", &[("text", text)]).await
     }
 }
 

@@ -6,3 +6,4 @@ mod helpers;
 mod pages;
 mod security;
 mod social;
+mod words;

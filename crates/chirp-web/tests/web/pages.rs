@@ -106,24 +106,19 @@ async fn sign_up_log_in_post_and_read_it_everywhere() {
     let home = b.post_tweet("my first chirp").await.expect(200);
     assert!(home.body.contains("my first chirp"), "on the home timeline");
     assert!(
-        home.body.contains("action=\"/tweets\""),
-        "compose box shown"
+        home.body
+            .contains("class=\"compose card\" method=\"post\" action=\"/\""),
+        "compose box shown, posting to the page it is on"
     );
     let id = newest_tweet_id(&site.base).await;
     let public = b.get("/public").await.expect(200);
     assert!(public.body.contains("my first chirp"));
     let page = b.get(&format!("/tweets/{id}")).await.expect(200);
     assert!(page.body.contains("my first chirp"));
-    assert!(
-        page.body
-            .contains(&format!("action=\"/tweets/{id}/reply\""))
-    );
+    assert!(page.body.contains(&format!("action=\"/tweets/{id}\"")));
 
     let after = b
-        .submit(
-            &format!("/tweets/{id}/reply"),
-            &[("text", "answering myself")],
-        )
+        .submit(&format!("/tweets/{id}"), &[("text", "answering myself")])
         .await
         .expect(200);
     assert!(
@@ -250,7 +245,10 @@ async fn logged_out_home_shows_the_public_timeline() {
     author.post_tweet("for everyone").await.expect(200);
     let page = Browser::new(&site).get("/").await.expect(200);
     assert!(page.body.contains("for everyone"));
-    assert!(!page.body.contains("action=\"/tweets\""), "no compose box");
+    assert!(
+        !page.body.contains("class=\"compose card\""),
+        "no compose box"
+    );
     assert!(page.body.contains("href=\"/login\""));
     assert!(page.body.contains("Welcome to chirp"), "the way in");
     let home = author.get("/").await.expect(200);
