@@ -130,6 +130,24 @@ fn sign_up_post_like_edit_delete_follow_search() {
             "liking loaded a new page; the count should update in place",
         );
     }
+    // The heart fills ("liked") and pops ("pop", still under reduced
+    // motion, where the style sheet leaves the animation out); the hidden
+    // noun follows the count, so the button reads "Like, 1 like".
+    let button = format!("document.querySelector('#t{id} button.like')");
+    let state = js(
+        &alice,
+        &format!(
+            "({{ liked: {button}.classList.contains('liked'), pop: {button}.classList.contains('pop'), \
+               name: {button}.textContent.trim(), svg: !!{button}.querySelector('svg.heart') }})"
+        ),
+    );
+    if state["liked"] != Value::Bool(true)
+        || state["pop"] != Value::Bool(true)
+        || state["svg"] != Value::Bool(true)
+        || state["name"] != Value::String("Like, 1 like".into())
+    {
+        fail(&alice, &format!("after a like in place: {state}"));
+    }
 
     // Edit: the form holds the old text; saving shows the new one, marked edited.
     click_and_load(&alice, &format!("#t{id} a.edit"));

@@ -223,10 +223,15 @@ async fn the_like_form_adds_one_and_goes_back() {
         .expect(303);
     assert_eq!(back.header("location"), format!("/public#t{id}"));
     let page = b.submit(&path, &[("next", "/public")]).await.expect(200);
+    // The button: a heart icon, then "Like, 2 likes" to a screen reader.
+    let button = format!(
+        r#"<span class="visually-hidden">Like, </span><span class="count" id="likes-{id}">2</span><span class="visually-hidden like-noun"> likes</span></button>"#
+    );
+    assert!(page.body.contains(&button), "{}", page.body);
     assert!(
-        page.body.contains(&format!("id=\"likes-{id}\">2<")),
-        "{}",
         page.body
+            .contains(r#"<button type="submit" class="like"><svg class="heart""#),
+        "an SVG heart, not a text glyph"
     );
     let tweet = api_get(&site.base, &format!("/api/tweets/{id}")).await;
     assert_eq!(tweet["like_count"], 2);
