@@ -120,6 +120,22 @@ fn sign_up_post_like_edit_delete_follow_search() {
         WAIT,
     );
 
+    // On a desktop the side column stands beside the timeline.
+    let beside = js(
+        &alice,
+        r#"(() => {
+            const feed = document.querySelector('.feed').getBoundingClientRect();
+            const side = document.querySelector('aside.side').getBoundingClientRect();
+            return side.left >= feed.right && side.top < feed.bottom;
+        })()"#,
+    );
+    if beside != Value::Bool(true) {
+        fail(
+            &alice,
+            "on a desktop the side column should stand beside the timeline",
+        );
+    }
+
     // Liking updates the count in place: a page load would drop `__stay`.
     js(&alice, "window.__stay = 1");
     click(&alice, &format!("#t{id} form.like button.like"));
@@ -236,6 +252,22 @@ fn phone_sized_window_is_readable() {
         &tab,
         "phones wrap long words too: pneumonoultramicroscopicsilicovolcanoconiosis-and-then-some",
     );
+
+    // The side column goes below the timeline on a phone.
+    let below = js(
+        &tab,
+        r#"(() => {
+            const feed = document.querySelector('.feed').getBoundingClientRect();
+            const side = document.querySelector('aside.side').getBoundingClientRect();
+            return side.top >= feed.bottom - 1;
+        })()"#,
+    );
+    if below != Value::Bool(true) {
+        fail(
+            &tab,
+            "on a phone the side column should be below the timeline",
+        );
+    }
 
     let layout = js(
         &tab,

@@ -331,3 +331,31 @@ async fn long_timelines_page_back_with_older_links() {
         assert!(!older.body.contains("chirp number 20."));
     }
 }
+
+#[tokio::test]
+async fn timelines_have_a_side_column_of_hashtags_and_people() {
+    let site = spawn().await;
+    let carol = Browser::new(&site);
+    carol.sign_up("carol", "").await.expect(200);
+    carol.post_tweet("#tea time").await.expect(200);
+    let dave = Browser::new(&site);
+    dave.sign_up("dave", "").await.expect(200);
+    for path in ["/", "/public", "/tags/tea"] {
+        let page = dave.get(path).await.expect(200);
+        let side = page
+            .body
+            .split_once(r#"<aside class="side""#)
+            .unwrap_or_else(|| panic!("{path}: no side column: {}", page.body))
+            .1;
+        let side = side.split_once("</aside>").expect("closed").0;
+        assert!(side.contains("Trending hashtags"), "{path}: {side}");
+        assert!(
+            side.contains(r#"<a href="/tags/tea">#tea</a>"#),
+            "{path}: {side}"
+        );
+        assert!(side.contains("1 chirp</span>"), "{path}: {side}");
+        assert!(side.contains("Who to follow"), "{path}: {side}");
+        assert!(side.contains(r#"href="/@carol""#), "{path}: {side}");
+        assert!(!side.contains("@dave"), "{path}: not yourself: {side}");
+    }
+}
