@@ -39,6 +39,9 @@ pub struct TimelinePage {
     pub older: Option<String>,
     /// What to say when there are no tweets.
     pub empty: String,
+    /// The home page's empty state, with its links (public timeline, who
+    /// to follow).
+    pub empty_home: bool,
     /// Greets a logged-out visitor on `/` with the way in.
     pub welcome: bool,
     /// The side column (trending hashtags, who to follow), on wide screens
@@ -97,6 +100,7 @@ impl TimelinePage {
             older: older(base, &page),
             tweets: page.items,
             empty: "No chirps yet.".into(),
+            empty_home: false,
             welcome: false,
             side: None,
         }
@@ -147,9 +151,7 @@ pub async fn render_home(
             category: None,
             draft,
         });
-        page.empty = "Nothing here yet. Say something, or find people to follow on the public \
-                      timeline."
-            .into();
+        page.empty_home = true;
     } else {
         page.welcome = true;
     }

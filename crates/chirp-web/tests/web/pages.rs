@@ -342,6 +342,13 @@ async fn timelines_have_a_side_column_of_hashtags_and_people() {
     dave.sign_up("dave", "").await.expect(200);
     for path in ["/", "/public", "/tags/tea"] {
         let page = dave.get(path).await.expect(200);
+        assert_eq!(
+            page.body.matches("<aside").count(),
+            1,
+            "{path}: one side column"
+        );
+        let title = page.body.split_once("</title>").expect("a title").0;
+        assert!(!title.contains("aside"), "{path}: {title}");
         let side = page
             .body
             .split_once(r#"<aside class="side""#)
@@ -358,4 +365,50 @@ async fn timelines_have_a_side_column_of_hashtags_and_people() {
         assert!(side.contains(r#"href="/@carol""#), "{path}: {side}");
         assert!(!side.contains("@dave"), "{path}: not yourself: {side}");
     }
+}
+
+#[tokio::test]
+async fn empty_pages_say_what_to_do_next() {
+    let site = spawn().await;
+    let erin = Browser::new(&site);
+    erin.sign_up("erin", "").await.expect(200);
+    let home = erin.get("/").await.expect(200);
+    assert!(
+        home.body
+            .contains("Follow people to see their chirps here: try the <a href=\"/public\">public timeline</a> or <a href=\"#who-to-follow\">who to follow</a>"),
+        "{}",
+        home.body
+    );
+    assert!(home.body.contains(r#"id="who-to-follow""#));
+    let own = erin.get("/@erin").await.expect(200);
+    assert!(
+        own.body
+            .contains(r#"You have not chirped yet: <a href="/">write your first chirp</a>."#)
+    );
+    let fred = Browser::new(&site);
+    fred.sign_up("fred", "").await.expect(200);
+    let other = fred.get("/@erin").await.expect(200);
+    assert!(
+        other.body.contains("@erin has not chirped yet."),
+        "{}",
+        other.body
+    );
+    let notes = erin.get("/notifications").await.expect(200);
+    assert!(
+        notes
+            .body
+            .contains(r#"<a href="/public">find people to follow"#)
+    );
+    let messages = erin.get("/messages").await.expect(200);
+    assert!(
+        messages
+            .body
+            .contains(r#"<a href="/search">find people</a>"#)
+    );
+    let search = erin.get("/search?q=nothingmatches").await.expect(200);
+    assert!(
+        search
+            .body
+            .contains("No chirps match. Try fewer or other words, or a #hashtag.")
+    );
 }
