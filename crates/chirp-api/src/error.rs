@@ -41,7 +41,7 @@ pub enum ApiError {
     #[error("log in first: send `Authorization: Bearer TOKEN` (from POST /api/sessions)")]
     Unauthorized,
     /// A token that is no live session: unknown, expired, revoked, or not
-    /// a token at all (401, the same code as no token: both mean "log in").
+    /// a token at all (401 `invalid_token`, distinct from no token at all).
     #[error(
         "this token is not valid (unknown, expired or logged out): log in again with POST /api/sessions"
     )]
@@ -112,7 +112,8 @@ impl ApiError {
             Self::Validation(_) | Self::InvalidBody(_) => "validation_failed",
             Self::BadRequest(_) | Self::Unreadable(_) => "bad_request",
             Self::UnsupportedMediaType(_) => "unsupported_media_type",
-            Self::Unauthorized | Self::InvalidToken => "unauthorized",
+            Self::Unauthorized => "unauthorized",
+            Self::InvalidToken => "invalid_token",
             Self::BadCredentials => "bad_credentials",
             Self::Forbidden(_) => "forbidden",
             Self::NotFound(_) => "not_found",

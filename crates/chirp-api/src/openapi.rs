@@ -124,7 +124,12 @@ fn add_shape_errors(op: &mut Operation, on_api: bool, limited: bool) {
         ));
     }
     if op.security.as_ref().is_some_and(|s| !s.is_empty()) {
-        statuses.push(("401", "No valid token: send `Authorization: Bearer TOKEN`"));
+        statuses.push((
+            "401",
+            "No token (code `unauthorized`: send `Authorization: Bearer TOKEN`) \
+             or a token that is not valid: unknown, expired, revoked or malformed \
+             (code `invalid_token`: log in again)",
+        ));
     }
     if limited {
         statuses.push((

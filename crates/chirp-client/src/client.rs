@@ -262,7 +262,7 @@ fn decode<T: DeserializeOwned>(status: StatusCode, bytes: &[u8]) -> Result<T, Cl
 fn not_logged_in() -> ClientError {
     ClientError::Api {
         status: StatusCode::UNAUTHORIZED,
-        code: "unauthorized".into(),
+        code: "invalid_token".into(),
         message: "please log in again".into(),
         field: None,
     }

@@ -76,7 +76,8 @@ impl ClientError {
         }
     }
 
-    /// Whether the API said "not logged in" (an expired or revoked session).
+    /// Whether the API said "not logged in" (401: no token, `unauthorized`,
+    /// or an unknown, expired or revoked one, `invalid_token`).
     pub fn is_unauthorized(&self) -> bool {
         self.status() == StatusCode::UNAUTHORIZED
     }

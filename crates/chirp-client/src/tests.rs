@@ -257,6 +257,11 @@ async fn a_token_no_header_can_carry_is_not_logged_in() {
     let api = Client::in_process(stub());
     let e = api.log_out("bad\ntoken").await.unwrap_err();
     assert!(e.is_unauthorized(), "{e:?}");
+    assert_eq!(
+        e.code(),
+        "invalid_token",
+        "like the API's answer to a bad token"
+    );
 }
 
 #[tokio::test(start_paused = true)]

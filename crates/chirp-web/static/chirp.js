@@ -60,7 +60,13 @@ function setUpLike(form) {
       const data = await resp.json().catch(() => ({}));
       if (resp.ok && typeof data.like_count === "number") {
         count.textContent = String(data.like_count);
-        button.classList.add("liked");
+        const noun = form.querySelector(".like-noun");
+        if (noun) noun.textContent = data.like_count === 1 ? " like" : " likes";
+        // "liked" fills the heart; "pop" (re)starts its small animation,
+        // which the style sheet leaves out under prefers-reduced-motion.
+        button.classList.remove("pop");
+        void button.offsetWidth;
+        button.classList.add("liked", "pop");
         say("");
       } else {
         say((data.error && data.error.message) || "That like did not go through.");

@@ -18,7 +18,7 @@ async fn creating_a_category_needs_a_login(app: TestApp) {
         json!({"slug": "rust", "name": "Rust"}),
     )
     .await
-    .expect_error(401, "unauthorized");
+    .expect_error(401, "invalid_token");
     assert!(
         app.get("/api/categories")
             .await

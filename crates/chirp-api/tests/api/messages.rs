@@ -189,7 +189,7 @@ async fn message_errors(app: TestApp) {
         .expect_error(401, "unauthorized");
     post(Some("not-a-token"), json!({"to": "bob", "text": "forged"}))
         .await
-        .expect_error(401, "unauthorized");
+        .expect_error(401, "invalid_token");
     let reply = app
         .get_as(&alice, "/api/messages")
         .await
@@ -202,7 +202,7 @@ async fn message_errors(app: TestApp) {
         app.get(path).await.expect_error(401, "unauthorized");
         app.get_as("not-a-token", path)
             .await
-            .expect_error(401, "unauthorized");
+            .expect_error(401, "invalid_token");
     }
     // None of it was stored.
     assert!(conversation(&app, &alice, "bob").await.items().is_empty());

@@ -442,10 +442,13 @@ async fn hidden_tweets_are_not_notified(app: TestApp) {
 }
 
 async fn notifications_need_a_login(app: TestApp) {
-    for token in [None, Some("not-a-token")] {
+    for (token, code) in [
+        (None, "unauthorized"),
+        (Some("not-a-token"), "invalid_token"),
+    ] {
         app.call(Method::GET, "/api/notifications", token, None)
             .await
-            .expect_error(401, "unauthorized");
+            .expect_error(401, code);
         app.call(
             Method::POST,
             "/api/notifications/read",
@@ -453,7 +456,7 @@ async fn notifications_need_a_login(app: TestApp) {
             Some(json!({})),
         )
         .await
-        .expect_error(401, "unauthorized");
+        .expect_error(401, code);
     }
 }
 

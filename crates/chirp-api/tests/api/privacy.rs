@@ -709,7 +709,7 @@ async fn follow_request_errors(app: TestApp) {
     }
     app.patch("/api/me", "not-a-token", json!({"protected": false}))
         .await
-        .expect_error(401, "unauthorized");
+        .expect_error(401, "invalid_token");
     for bad in [json!("yes"), json!(1)] {
         app.patch("/api/me", &prot, json!({"protected": bad}))
             .await

@@ -275,6 +275,30 @@ async fn data_files_are_readable_by_their_owner_only() {
     }
 }
 
+/// An expired token is "not valid" (`invalid_token`), not "log in first"
+/// (`unauthorized`, for no token at all).
+#[tokio::test]
+async fn an_expired_token_is_invalid_token() {
+    use chirp_store::SessionStore;
+    let app = spawn_app(Backend::Sqlite).await;
+    let alice = app.register("alice").await["id"].as_i64().expect("id");
+    let token = "an-expired-session-token";
+    let past = chrono::Utc::now() - chrono::Duration::minutes(1);
+    app.store
+        .create_session(&chirp_app::passwords::hash_token(token), alice, past)
+        .await
+        .expect("session");
+    let expired = app
+        .get_as(token, "/api/me")
+        .await
+        .expect_error(401, "invalid_token");
+    let message = expired.body["error"]["message"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(message.contains("not valid"), "{:?}", expired.body);
+    app.get("/api/me").await.expect_error(401, "unauthorized");
+}
+
 /// Expired sessions were never deleted.
 #[tokio::test]
 async fn expired_sessions_are_purged() {

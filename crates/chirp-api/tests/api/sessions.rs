@@ -88,7 +88,7 @@ async fn logout_revokes_only_the_token_it_was_sent_with(app: TestApp) {
     let revoked = app
         .get_as(&laptop, "/api/me")
         .await
-        .expect_error(401, "unauthorized");
+        .expect_error(401, "invalid_token");
     assert!(
         message(&revoked).contains("token is not valid"),
         "a revoked token is said to be not valid: {:?}",
@@ -96,10 +96,10 @@ async fn logout_revokes_only_the_token_it_was_sent_with(app: TestApp) {
     );
     app.post("/api/tweets", Some(&laptop), json!({"text": "still here?"}))
         .await
-        .expect_error(401, "unauthorized");
+        .expect_error(401, "invalid_token");
     app.delete("/api/sessions/current", &laptop)
         .await
-        .expect_error(401, "unauthorized");
+        .expect_error(401, "invalid_token");
     assert_eq!(
         app.get_as(&phone, "/api/me").await.expect(200).body["username"],
         "alice"
@@ -142,7 +142,7 @@ async fn malformed_authorization_headers_are_401(app: TestApp) {
             AUTHORIZATION,
             HeaderValue::from_str(&value).expect("header value"),
         );
-        let bad = app.send(req).await.expect_error(401, "unauthorized");
+        let bad = app.send(req).await.expect_error(401, "invalid_token");
         assert!(
             message(&bad).contains("token is not valid"),
             "{value:?}: {:?}",
@@ -154,7 +154,7 @@ async fn malformed_authorization_headers_are_401(app: TestApp) {
         AUTHORIZATION,
         HeaderValue::from_bytes(b"Bearer \xff\xfe").expect("header value"),
     );
-    app.send(req).await.expect_error(401, "unauthorized");
+    app.send(req).await.expect_error(401, "invalid_token");
 }
 
 async fn unknown_bearer_tokens_are_401(app: TestApp) {
@@ -168,7 +168,7 @@ async fn unknown_bearer_tokens_are_401(app: TestApp) {
         let unknown = app
             .get_as(fake, "/api/me")
             .await
-            .expect_error(401, "unauthorized");
+            .expect_error(401, "invalid_token");
         assert!(
             message(&unknown).contains("token is not valid"),
             "{fake}: {:?}",
@@ -176,7 +176,7 @@ async fn unknown_bearer_tokens_are_401(app: TestApp) {
         );
         app.post("/api/tweets", Some(fake), json!({"text": "hi"}))
             .await
-            .expect_error(401, "unauthorized");
+            .expect_error(401, "invalid_token");
     }
     // A token with the right shape but wrong case is a different token.
     let flipped: String = real
@@ -192,7 +192,7 @@ async fn unknown_bearer_tokens_are_401(app: TestApp) {
     if flipped != real {
         app.get_as(&flipped, "/api/me")
             .await
-            .expect_error(401, "unauthorized");
+            .expect_error(401, "invalid_token");
     }
 }
 
@@ -205,7 +205,7 @@ async fn the_session_cookie_authenticates_too(app: TestApp) {
     let req = app
         .request(Method::GET, "/api/me")
         .header(COOKIE, "chirp_session=not-a-session");
-    app.send(req).await.expect_error(401, "unauthorized");
+    app.send(req).await.expect_error(401, "invalid_token");
 }
 
 async fn other_sites_cannot_change_things_with_the_cookie(app: TestApp) {

@@ -145,7 +145,7 @@ async fn the_graph_needs_a_login(app: TestApp) {
         .expect_error(401, "unauthorized");
     app.get_as("not-a-token", "/api/timelines/home")
         .await
-        .expect_error(401, "unauthorized");
+        .expect_error(401, "invalid_token");
     assert_eq!(counts(&app, "bob").await, (0, 0));
 }
 

@@ -43,6 +43,11 @@ pub struct Chrome {
 }
 
 impl Chrome {
+    /// Whether `account` is the one signed in.
+    pub fn is_me(&self, account: &Account) -> bool {
+        self.me.as_ref().is_some_and(|me| me.id == account.id)
+    }
+
     /// Whether the signed-in account wrote `tweet`, so its edit and delete
     /// links show (the API still decides; these are only links).
     pub fn owns(&self, tweet: &Tweet) -> bool {

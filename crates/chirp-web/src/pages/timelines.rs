@@ -7,7 +7,7 @@ use axum::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chirp_client::ClientError;
-use chirp_core::model::{Category, Tweet};
+use chirp_core::model::{Account, Category, HashtagCount, Tweet};
 use chirp_core::page::Paged;
 
 use super::{Chrome, ListQuery, Visitor, error_page, not_found, older, valid_slug};
@@ -39,8 +39,45 @@ pub struct TimelinePage {
     pub older: Option<String>,
     /// What to say when there are no tweets.
     pub empty: String,
+    /// The home page's empty state, with its links (public timeline, who
+    /// to follow).
+    pub empty_home: bool,
     /// Greets a logged-out visitor on `/` with the way in.
     pub welcome: bool,
+    /// The side column (trending hashtags, who to follow), on wide screens
+    /// beside the timeline, on phones below it.
+    pub side: Option<Side>,
+}
+
+/// The side column: only public things (hashtag counts; names, handles and
+/// avatars of accounts), never a protected account's chirps.
+#[derive(Debug, Clone, Default)]
+pub struct Side {
+    pub tags: Vec<HashtagCount>,
+    pub people: Vec<Account>,
+}
+
+/// How many hashtags and accounts the side column lists.
+const SIDE_ITEMS: usize = 5;
+
+/// Looks up the side column; asked side by side with a page's main data.
+/// A failed lookup leaves its half empty rather than failing the page.
+pub async fn side(state: &WebState, me: Option<&Account>) -> Side {
+    let (tags, people) = tokio::join!(
+        state.api.hashtags("", SIDE_ITEMS as u32),
+        state.api.accounts(None, None)
+    );
+    let me = me.map(|a| a.id);
+    Side {
+        tags: tags.map(|p| p.items).unwrap_or_default(),
+        people: people
+            .map(|p| p.items)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|a| Some(a.id) != me)
+            .take(SIDE_ITEMS)
+            .collect(),
+    }
 }
 
 impl TimelinePage {
@@ -63,7 +100,9 @@ impl TimelinePage {
             older: older(base, &page),
             tweets: page.items,
             empty: "No chirps yet.".into(),
+            empty_home: false,
             welcome: false,
+            side: None,
         }
     }
 }
@@ -87,13 +126,16 @@ pub async fn render_home(
         v.chrome.path = "/".into();
     }
     let cursor = cursor.as_deref();
-    let (heading, tweets) = match &v.token {
-        Some(token) => ("Home", state.api.home_timeline(token, cursor).await),
-        None => (
-            "Latest chirps",
-            state.api.public_timeline(None, cursor).await,
-        ),
+    let main = async {
+        match &v.token {
+            Some(token) => ("Home", state.api.home_timeline(token, cursor).await),
+            None => (
+                "Latest chirps",
+                state.api.public_timeline(None, cursor).await,
+            ),
+        }
     };
+    let ((heading, tweets), side) = tokio::join!(main, side(state, v.chrome.me.as_ref()));
     let tweets = match tweets {
         Ok(page) => page,
         Err(e) => return error_page(v.chrome, &e),
@@ -103,14 +145,13 @@ pub async fn render_home(
         .await;
     let status = error.as_ref().map_or(StatusCode::OK, ClientError::status);
     let mut page = TimelinePage::new(v.chrome, heading.into(), "/", tweets);
+    page.side = Some(side);
     if v.token.is_some() {
         page.compose = Some(Compose {
             category: None,
             draft,
         });
-        page.empty = "Nothing here yet. Say something, or find people to follow on the public \
-                      timeline."
-            .into();
+        page.empty_home = true;
     } else {
         page.welcome = true;
     }
@@ -120,16 +161,20 @@ pub async fn render_home(
 
 /// `/public`: everyone's newest chirps.
 pub async fn public(state: WebState, mut v: Visitor, Query(q): Query<ListQuery>) -> Response {
-    match state
-        .api
-        .public_timeline(v.token.as_deref(), q.cursor.as_deref())
-        .await
-    {
+    let (tweets, side) = tokio::join!(
+        state
+            .api
+            .public_timeline(v.token.as_deref(), q.cursor.as_deref()),
+        side(&state, v.chrome.me.as_ref())
+    );
+    match tweets {
         Ok(page) => {
             v.chrome
                 .learn_replied_to(&state, v.token.as_deref(), &page.items)
                 .await;
-            TimelinePage::new(v.chrome, "Public timeline".into(), "/public", page).into_response()
+            let mut page = TimelinePage::new(v.chrome, "Public timeline".into(), "/public", page);
+            page.side = Some(side);
+            page.into_response()
         }
         Err(e) => error_page(v.chrome, &e),
     }
@@ -145,11 +190,13 @@ pub async fn hashtag(
     let Ok(tag) = chirp_core::hashtags::parse_tag("tag", &tag, false) else {
         return not_found(v.chrome);
     };
-    match state
-        .api
-        .hashtag(v.token.as_deref(), &tag, q.cursor.as_deref())
-        .await
-    {
+    let (tweets, side) = tokio::join!(
+        state
+            .api
+            .hashtag(v.token.as_deref(), &tag, q.cursor.as_deref()),
+        side(&state, v.chrome.me.as_ref())
+    );
+    match tweets {
         Ok(page) => {
             v.chrome
                 .learn_replied_to(&state, v.token.as_deref(), &page.items)
@@ -157,6 +204,7 @@ pub async fn hashtag(
             let base = format!("/tags/{tag}");
             let mut page = TimelinePage::new(v.chrome, format!("#{tag}"), &base, page);
             page.empty = format!("No chirps carry #{tag} yet.");
+            page.side = Some(side);
             page.into_response()
         }
         Err(e) => error_page(v.chrome, &e),

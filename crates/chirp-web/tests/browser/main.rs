@@ -120,6 +120,22 @@ fn sign_up_post_like_edit_delete_follow_search() {
         WAIT,
     );
 
+    // On a desktop the side column stands beside the timeline.
+    let beside = js(
+        &alice,
+        r#"(() => {
+            const feed = document.querySelector('.feed').getBoundingClientRect();
+            const side = document.querySelector('aside.side').getBoundingClientRect();
+            return side.left >= feed.right && side.top < feed.bottom;
+        })()"#,
+    );
+    if beside != Value::Bool(true) {
+        fail(
+            &alice,
+            "on a desktop the side column should stand beside the timeline",
+        );
+    }
+
     // Liking updates the count in place: a page load would drop `__stay`.
     js(&alice, "window.__stay = 1");
     click(&alice, &format!("#t{id} form.like button.like"));
@@ -129,6 +145,24 @@ fn sign_up_post_like_edit_delete_follow_search() {
             &alice,
             "liking loaded a new page; the count should update in place",
         );
+    }
+    // The heart fills ("liked") and pops ("pop", still under reduced
+    // motion, where the style sheet leaves the animation out); the hidden
+    // noun follows the count, so the button reads "Like, 1 like".
+    let button = format!("document.querySelector('#t{id} button.like')");
+    let state = js(
+        &alice,
+        &format!(
+            "({{ liked: {button}.classList.contains('liked'), pop: {button}.classList.contains('pop'), \
+               name: {button}.textContent.trim(), svg: !!{button}.querySelector('svg.heart') }})"
+        ),
+    );
+    if state["liked"] != Value::Bool(true)
+        || state["pop"] != Value::Bool(true)
+        || state["svg"] != Value::Bool(true)
+        || state["name"] != Value::String("Like, 1 like".into())
+    {
+        fail(&alice, &format!("after a like in place: {state}"));
     }
 
     // Edit: the form holds the old text; saving shows the new one, marked edited.
@@ -218,6 +252,22 @@ fn phone_sized_window_is_readable() {
         &tab,
         "phones wrap long words too: pneumonoultramicroscopicsilicovolcanoconiosis-and-then-some",
     );
+
+    // The side column goes below the timeline on a phone.
+    let below = js(
+        &tab,
+        r#"(() => {
+            const feed = document.querySelector('.feed').getBoundingClientRect();
+            const side = document.querySelector('aside.side').getBoundingClientRect();
+            return side.top >= feed.bottom - 1;
+        })()"#,
+    );
+    if below != Value::Bool(true) {
+        fail(
+            &tab,
+            "on a phone the side column should be below the timeline",
+        );
+    }
 
     let layout = js(
         &tab,

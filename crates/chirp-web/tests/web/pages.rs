@@ -223,10 +223,15 @@ async fn the_like_form_adds_one_and_goes_back() {
         .expect(303);
     assert_eq!(back.header("location"), format!("/public#t{id}"));
     let page = b.submit(&path, &[("next", "/public")]).await.expect(200);
+    // The button: a heart icon, then "Like, 2 likes" to a screen reader.
+    let button = format!(
+        r#"<span class="visually-hidden">Like, </span><span class="count" id="likes-{id}">2</span><span class="visually-hidden like-noun"> likes</span></button>"#
+    );
+    assert!(page.body.contains(&button), "{}", page.body);
     assert!(
-        page.body.contains(&format!("id=\"likes-{id}\">2<")),
-        "{}",
         page.body
+            .contains(r#"<button type="submit" class="like"><svg class="heart""#),
+        "an SVG heart, not a text glyph"
     );
     let tweet = api_get(&site.base, &format!("/api/tweets/{id}")).await;
     assert_eq!(tweet["like_count"], 2);
@@ -325,4 +330,85 @@ async fn long_timelines_page_back_with_older_links() {
         assert!(older.body.contains("chirp number 0."), "{path} → {href}");
         assert!(!older.body.contains("chirp number 20."));
     }
+}
+
+#[tokio::test]
+async fn timelines_have_a_side_column_of_hashtags_and_people() {
+    let site = spawn().await;
+    let carol = Browser::new(&site);
+    carol.sign_up("carol", "").await.expect(200);
+    carol.post_tweet("#tea time").await.expect(200);
+    let dave = Browser::new(&site);
+    dave.sign_up("dave", "").await.expect(200);
+    for path in ["/", "/public", "/tags/tea"] {
+        let page = dave.get(path).await.expect(200);
+        assert_eq!(
+            page.body.matches("<aside").count(),
+            1,
+            "{path}: one side column"
+        );
+        let title = page.body.split_once("</title>").expect("a title").0;
+        assert!(!title.contains("aside"), "{path}: {title}");
+        let side = page
+            .body
+            .split_once(r#"<aside class="side""#)
+            .unwrap_or_else(|| panic!("{path}: no side column: {}", page.body))
+            .1;
+        let side = side.split_once("</aside>").expect("closed").0;
+        assert!(side.contains("Trending hashtags"), "{path}: {side}");
+        assert!(
+            side.contains(r#"<a href="/tags/tea">#tea</a>"#),
+            "{path}: {side}"
+        );
+        assert!(side.contains("1 chirp</span>"), "{path}: {side}");
+        assert!(side.contains("Who to follow"), "{path}: {side}");
+        assert!(side.contains(r#"href="/@carol""#), "{path}: {side}");
+        assert!(!side.contains("@dave"), "{path}: not yourself: {side}");
+    }
+}
+
+#[tokio::test]
+async fn empty_pages_say_what_to_do_next() {
+    let site = spawn().await;
+    let erin = Browser::new(&site);
+    erin.sign_up("erin", "").await.expect(200);
+    let home = erin.get("/").await.expect(200);
+    assert!(
+        home.body
+            .contains("Follow people to see their chirps here: try the <a href=\"/public\">public timeline</a> or <a href=\"#who-to-follow\">who to follow</a>"),
+        "{}",
+        home.body
+    );
+    assert!(home.body.contains(r#"id="who-to-follow""#));
+    let own = erin.get("/@erin").await.expect(200);
+    assert!(
+        own.body
+            .contains(r#"You have not chirped yet: <a href="/">write your first chirp</a>."#)
+    );
+    let fred = Browser::new(&site);
+    fred.sign_up("fred", "").await.expect(200);
+    let other = fred.get("/@erin").await.expect(200);
+    assert!(
+        other.body.contains("@erin has not chirped yet."),
+        "{}",
+        other.body
+    );
+    let notes = erin.get("/notifications").await.expect(200);
+    assert!(
+        notes
+            .body
+            .contains(r#"<a href="/public">find people to follow"#)
+    );
+    let messages = erin.get("/messages").await.expect(200);
+    assert!(
+        messages
+            .body
+            .contains(r#"<a href="/search">find people</a>"#)
+    );
+    let search = erin.get("/search?q=nothingmatches").await.expect(200);
+    assert!(
+        search
+            .body
+            .contains("No chirps match. Try fewer or other words, or a #hashtag.")
+    );
 }

@@ -38,12 +38,19 @@ async fn counts_say_one_follower_and_two_chirps() {
         page.body.contains(">0 replies</a>"),
         "the reply's own count"
     );
-    assert!(page.body.contains(" likes; like this chirp"));
+    assert!(
+        page.body
+            .contains(r#"<span class="visually-hidden like-noun"> likes</span>"#)
+    );
     let search = ben.get("/search?q=words").await.expect(200);
     assert!(search.body.contains("1 chirp</span>"), "{}", search.body);
     ann.submit(&format!("/tweets/{id}/like"), &[]).await;
     let liked = ben.get(&format!("/tweets/{id}")).await.expect(200);
-    assert!(liked.body.contains(" like; like this chirp"));
+    assert!(
+        liked
+            .body
+            .contains(r#"<span class="visually-hidden like-noun"> like</span>"#)
+    );
 }
 
 #[tokio::test]
