@@ -25,6 +25,13 @@ pub async fn limit(State(state): State<AppState>, req: Request, next: Next) -> R
         req.headers(),
         &state.config.trusted_proxies,
     );
+    // The machine itself (127.0.0.1, ::1) is never limited, as Mastodon
+    // safelists localhost: it is the operator's own `chirp script` and
+    // browser, and in the topology every real client has its own address
+    // (X-Forwarded-For from trusted proxies; 127.0.0.2 is a client too).
+    if is_this_machine(client) {
+        return next.run(req).await;
+    }
     let Some(verdict) = state.limiter.check(class, client).await else {
         return next.run(req).await;
     };
@@ -39,4 +46,10 @@ pub async fn limit(State(state): State<AppState>, req: Request, next: Next) -> R
     };
     verdict.write_headers(resp.headers_mut());
     resp
+}
+
+/// 127.0.0.1 or ::1 exactly: the machine itself, not the rest of loopback.
+fn is_this_machine(ip: std::net::IpAddr) -> bool {
+    ip == std::net::IpAddr::from([127, 0, 0, 1])
+        || ip == std::net::IpAddr::from(std::net::Ipv6Addr::LOCALHOST)
 }

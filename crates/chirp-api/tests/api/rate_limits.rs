@@ -32,7 +32,7 @@ async fn spawn(limiter: RateLimiter, tune: impl FnOnce(&mut ApiConfig)) -> TestA
     config.rate_limits = limiter.limits().clone();
     tune(&mut config);
     let broker = Arc::new(chirp_broker::InProcessBroker::default());
-    serve_limited(
+    let app = serve_limited(
         url,
         LikesConfig::WriteThrough,
         dir,
@@ -41,7 +41,12 @@ async fn spawn(limiter: RateLimiter, tune: impl FnOnce(&mut ApiConfig)) -> TestA
         broker,
         Some(limiter),
     )
-    .await
+    .await;
+    // Not from 127.0.0.1: the machine itself is never limited.
+    TestApp {
+        client: client_at("127.0.0.4"),
+        ..app
+    }
 }
 
 /// A client whose connections come from `addr`.
@@ -290,4 +295,21 @@ async fn the_openapi_document_lists_the_429_of_every_limited_operation() {
     }
     assert!(responses("/api/me", "patch").get("429").is_none());
     assert!(responses("/healthz", "get").get("429").is_none());
+}
+
+#[tokio::test]
+async fn the_machine_itself_is_never_limited() {
+    let limiter = RateLimiter::local(limits(Class::Logins, "1/5min"));
+    let app = spawn(limiter, |_| {}).await;
+    let here = client_at("127.0.0.1");
+    for _ in 0..3 {
+        let reply = log_in(&app, &here, None).await.expect(401);
+        assert!(!reply.headers.contains_key("ratelimit-limit"));
+    }
+    log_in(&app, &client_at("127.0.0.2"), None)
+        .await
+        .expect(401);
+    log_in(&app, &client_at("127.0.0.2"), None)
+        .await
+        .expect_error(429, "rate_limited");
 }
