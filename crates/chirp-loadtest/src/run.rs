@@ -151,7 +151,7 @@ async fn closed<W: Workload>(
                 let planned = workload.plan(next.fetch_add(1, Ordering::Relaxed));
                 let sent = Instant::now();
                 let outcome = send(&http, &*workload, &planned).await;
-                recorder.record(outcome, Some(sent.elapsed()));
+                recorder.record(outcome, Some(sent.elapsed()), planned.method == Method::GET);
             }
         });
     }
@@ -176,7 +176,7 @@ async fn open<W: Workload>(
         // Reap finished tasks so the set does not grow with the run.
         while set.try_join_next().is_some() {}
         let Ok(slot) = slots.clone().try_acquire_owned() else {
-            recorder.record(Outcome::Overflow, None);
+            recorder.record(Outcome::Overflow, None, false);
             continue;
         };
         let planned = workload.plan(i);
@@ -185,7 +185,7 @@ async fn open<W: Workload>(
             let outcome = send(&http, &*workload, &planned).await;
             // From the due time, not from when the task got to run: a
             // generator that fell behind must not hide the delay.
-            recorder.record(outcome, Some(due.elapsed()));
+            recorder.record(outcome, Some(due.elapsed()), planned.method == Method::GET);
             drop(slot);
         });
     }

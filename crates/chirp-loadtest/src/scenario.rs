@@ -63,11 +63,25 @@ pub struct Options {
 /// Seeds what `opts.scenario` needs, runs it, and (for `likes`) checks
 /// that every acknowledged like was counted.
 pub async fn run(opts: &Options) -> Result<Summary, LoadError> {
+    prepare(opts).await?.measure().await
+}
+
+/// A scenario seeded and ready to measure: what [`prepare`] gives, so that
+/// a caller (a fault test) can start the measured phase of several loads
+/// together, after all their seeding is done.
+pub struct Prepared {
+    http: Http,
+    client: Client,
+    seeded: Seeded,
+    opts: Options,
+}
+
+/// Seeds what `opts.scenario` needs.
+pub async fn prepare(opts: &Options) -> Result<Prepared, LoadError> {
     let http = Http::new(&opts.target, opts.timeout)?;
     let client = Client::over_http(http.base())
         .map_err(|_| LoadError::BadTarget(opts.target.clone()))?
         .with_timeout(opts.timeout);
-    let name = opts.scenario.name();
     let seeded = match &opts.scenario {
         Scenario::Get { .. } => Seeded::default(),
         Scenario::Likes => {
@@ -80,25 +94,49 @@ pub async fn run(opts: &Options) -> Result<Summary, LoadError> {
         }
         _ => seed::seed(&client, opts.seed).await?,
     };
-    match &opts.scenario {
-        Scenario::Get { path } => {
-            let w = Arc::new(Get(path.clone()));
-            Ok(run::run(&http, w, opts.load, opts.duration, name).await)
-        }
-        Scenario::Likes => like_storm(&http, &client, &seeded.tweets, opts).await,
-        Scenario::Read | Scenario::Mix | Scenario::Write => {
-            if seeded.users.is_empty() || seeded.tweets.is_empty() {
-                return Err(LoadError::Unexpected(format!(
-                    "{name} needs --users and --tweets of at least 1"
-                )));
+    Ok(Prepared {
+        http,
+        client,
+        seeded,
+        opts: opts.clone(),
+    })
+}
+
+impl Prepared {
+    /// The tweets seeded (the like storm's hot tweets).
+    pub fn tweets(&self) -> &[i64] {
+        &self.seeded.tweets
+    }
+
+    /// Runs the measured phase (and, for `likes`, the check that follows).
+    pub async fn measure(self) -> Result<Summary, LoadError> {
+        let Self {
+            http,
+            client,
+            seeded,
+            opts,
+        } = self;
+        let name = opts.scenario.name();
+        match &opts.scenario {
+            Scenario::Get { path } => {
+                let w = Arc::new(Get(path.clone()));
+                Ok(run::run(&http, w, opts.load, opts.duration, name).await)
             }
-            let w = Arc::new(Seeds {
-                popular_tweets: seed::zipf_table(seeded.tweets.len(), ZIPF_TABLE),
-                popular_users: seed::zipf_table(seeded.users.len(), ZIPF_TABLE),
-                seeded,
-                kind: opts.scenario.clone(),
-            });
-            Ok(run::run(&http, w, opts.load, opts.duration, name).await)
+            Scenario::Likes => like_storm(&http, &client, &seeded.tweets, &opts).await,
+            Scenario::Read | Scenario::Mix | Scenario::Write => {
+                if seeded.users.is_empty() || seeded.tweets.is_empty() {
+                    return Err(LoadError::Unexpected(format!(
+                        "{name} needs --users and --tweets of at least 1"
+                    )));
+                }
+                let w = Arc::new(Seeds {
+                    popular_tweets: seed::zipf_table(seeded.tweets.len(), ZIPF_TABLE),
+                    popular_users: seed::zipf_table(seeded.users.len(), ZIPF_TABLE),
+                    seeded,
+                    kind: opts.scenario.clone(),
+                });
+                Ok(run::run(&http, w, opts.load, opts.duration, name).await)
+            }
         }
     }
 }

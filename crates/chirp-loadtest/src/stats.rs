@@ -1,12 +1,14 @@
 //! What a run measured: latencies in an HDR histogram (microseconds, three
 //! significant digits, so p99.9 of a long run costs a few KB rather than a
-//! sorted list of every sample), outcomes counted by status, and the
-//! [`Summary`] printed as a table or written as `--json`.
+//! sorted list of every sample), outcomes counted by status, a timeline of
+//! each second's requests and errors (what a fault test reads its error
+//! window and recovery time off), and the [`Summary`] printed as a table
+//! or written as `--json`.
 
 use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Mutex;
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use hdrhistogram::Histogram;
 use serde::Serialize;
@@ -15,6 +17,9 @@ use crate::http::Outcome;
 
 /// Latencies above this are clamped: nobody waits an hour for an answer.
 const MAX_MICROS: u64 = 3_600_000_000;
+/// Seconds of timeline kept: a day. Later answers still count in the
+/// totals, just not in the timeline, so memory stays bounded.
+const MAX_SECONDS: usize = 86_400;
 
 /// Collects samples from many tasks at once.
 #[derive(Debug)]
@@ -26,6 +31,20 @@ pub struct Recorder {
 struct Inner {
     histogram: Histogram<u64>,
     outcomes: BTreeMap<Outcome, u64>,
+    timeline: Vec<Second>,
+    started: std::time::Instant,
+    started_unix_ms: u64,
+}
+
+/// What was answered during one second of a run, counted when the answer
+/// came (or, for an `overflow`, when the request was due).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Second {
+    pub requests: u64,
+    pub errors: u64,
+    /// Errors of GETs alone: reads, which nginx may retry on another
+    /// upstream, unlike writes; a fault test holds them to zero.
+    pub get_errors: u64,
 }
 
 impl Default for Recorder {
@@ -39,18 +58,39 @@ impl Recorder {
     pub fn new() -> Self {
         let histogram = Histogram::new_with_bounds(1, MAX_MICROS, 3)
             .expect("constant histogram bounds are valid");
+        let started_unix_ms = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
         Self {
             inner: Mutex::new(Inner {
                 histogram,
                 outcomes: BTreeMap::new(),
+                timeline: Vec::new(),
+                started: std::time::Instant::now(),
+                started_unix_ms,
             }),
         }
     }
 
     /// One request that ended with `outcome` after `latency` (measured from
     /// its intended send time in the open model). Overflows have no latency.
-    pub fn record(&self, outcome: Outcome, latency: Option<Duration>) {
+    /// `get` says whether it was a GET.
+    pub fn record(&self, outcome: Outcome, latency: Option<Duration>, get: bool) {
         let mut inner = self.lock();
+        let second = usize::try_from(inner.started.elapsed().as_secs()).unwrap_or(usize::MAX);
+        if second < MAX_SECONDS {
+            if inner.timeline.len() <= second {
+                inner.timeline.resize(second + 1, Second::default());
+            }
+            let slot = &mut inner.timeline[second];
+            slot.requests += 1;
+            if !outcome.is_ok() {
+                slot.errors += 1;
+                if get {
+                    slot.get_errors += 1;
+                }
+            }
+        }
         if let Some(latency) = latency {
             let micros = u64::try_from(latency.as_micros())
                 .unwrap_or(MAX_MICROS)
@@ -115,6 +155,8 @@ impl Recorder {
             likes_acknowledged: None,
             likes_counted: None,
             likes_lost: None,
+            started_unix_ms: inner.started_unix_ms,
+            timeline: inner.timeline.clone(),
         }
     }
 }
@@ -144,6 +186,11 @@ pub struct Summary {
     pub likes_acknowledged: Option<u64>,
     pub likes_counted: Option<u64>,
     pub likes_lost: Option<u64>,
+    /// When the measured phase began, in milliseconds since the Unix epoch:
+    /// what `timeline`'s first second is counted from.
+    pub started_unix_ms: u64,
+    /// Second by second from `started_unix_ms`: requests answered and errors.
+    pub timeline: Vec<Second>,
 }
 
 impl fmt::Display for Summary {
@@ -178,5 +225,32 @@ impl fmt::Display for Summary {
             )?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_timeline_counts_each_seconds_requests_errors_and_get_errors() {
+        let recorder = Recorder::new();
+        let ms = Some(Duration::from_millis(3));
+        recorder.record(Outcome::Status(200), ms, true);
+        recorder.record(Outcome::Status(202), ms, false);
+        recorder.record(Outcome::Status(502), ms, true);
+        recorder.record(Outcome::Transport, ms, false);
+        recorder.record(Outcome::Overflow, None, false);
+        let summary = recorder.summary("test", Duration::from_secs(1));
+        assert_eq!(
+            summary.timeline,
+            vec![Second {
+                requests: 5,
+                errors: 3,
+                get_errors: 1
+            }]
+        );
+        assert_eq!((summary.requests, summary.errors), (5, 3));
+        assert!(summary.started_unix_ms > 1_600_000_000_000, "{summary:?}");
     }
 }

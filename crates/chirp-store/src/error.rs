@@ -68,6 +68,17 @@ impl From<sqlx::Error> for StoreError {
             sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
                 StoreError::Unavailable(e)
             }
+            // PostgreSQL going away: SQLSTATE class 08 (connection
+            // exception) and 57P (an administrator's shutdown or restart,
+            // a crash, "the database system is starting up"). Seen as a
+            // 500 when a restart met a query in flight (tests/faults.rs).
+            sqlx::Error::Database(ref db)
+                if db
+                    .code()
+                    .is_some_and(|c| c.starts_with("08") || c.starts_with("57P")) =>
+            {
+                StoreError::Unavailable(e)
+            }
             other => StoreError::Database(other),
         }
     }

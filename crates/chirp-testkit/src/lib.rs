@@ -1,7 +1,9 @@
 //! Helpers shared by chirp's test suites: the API's HTTP tests and the
 //! tests that run the real binary both need a fresh PostgreSQL database.
 //! A dev-dependency only; nothing here ships in `chirp`. [`sse`] reads
-//! the live notification stream event by event.
+//! the live notification stream event by event; [`proxy`] stages a
+//! server's outage between a client and it; [`servers`] starts a test's
+//! own PostgreSQL and Redis, for tests that restart them.
 //!
 //! Test databases are named `{prefix}_{tag}_{process}_{n}`. The prefix
 //! belongs to one test run, so that a run cleans up after itself without
@@ -13,6 +15,7 @@
 //! collected by a later `scripts/test` once it is a day old.
 
 pub mod proxy;
+pub mod servers;
 pub mod sse;
 
 use std::sync::OnceLock;
