@@ -170,6 +170,28 @@ pub const FIGURES: &[Figure] = &[
         log_x: true,
         log_y: false,
     },
+    // scripts/soak: one run per sample, x the minutes since the load
+    // generators started (they seed their accounts first).
+    Figure {
+        id: "soak-rss",
+        kind: Kind::Lines,
+        metric: Metric::Extra("rss_mib"),
+        title: "Soak: resident memory of each chirp process under load",
+        x_label: "minutes since the load generators started",
+        y_label: "RSS (MiB)",
+        log_x: false,
+        log_y: false,
+    },
+    Figure {
+        id: "soak-fds",
+        kind: Kind::Lines,
+        metric: Metric::Extra("fds"),
+        title: "Soak: open file descriptors (sockets included) of each process",
+        x_label: "minutes since the load generators started",
+        y_label: "open file descriptors",
+        log_x: false,
+        log_y: false,
+    },
 ];
 
 impl Figure {
