@@ -203,26 +203,39 @@ pub struct NewCategoryBody {
 /// Schema counts `40.0` as the integer 40, so a whole number written with
 /// a fraction part is read as that integer; `40.5` is still refused.
 mod whole {
-    use serde::{Deserialize, Deserializer, de::Error};
+    use serde::de::{Error, Unexpected};
+    use serde::{Deserialize, Deserializer};
+    use serde_json::Value;
 
+    /// Errors say "expected i64", as serde's own would, so the API's
+    /// rejection text ("must be a whole number, not ...") stays the same.
     pub fn option<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
-        match Option::<serde_json::Number>::deserialize(d)? {
-            None => Ok(None),
-            Some(n) => n
-                .as_i64()
-                .or_else(|| {
-                    n.as_f64()
-                        .filter(|f| f.fract() == 0.0 && f.abs() < 9.2e18)
-                        .map(|f| f as i64)
-                })
-                .map(Some)
-                .ok_or_else(|| {
-                    D::Error::invalid_type(
-                        serde::de::Unexpected::Other(&n.to_string()),
-                        &"a whole number",
-                    )
-                }),
+        let value = Option::<Value>::deserialize(d)?;
+        let Some(value) = value else {
+            return Ok(None);
+        };
+        if let Some(n) = value.as_i64() {
+            return Ok(Some(n));
         }
+        if let Some(f) = value
+            .as_f64()
+            .filter(|f| f.fract() == 0.0 && f.abs() < 9.2e18)
+        {
+            // Whole and within i64, so the cast is exact.
+            return Ok(Some(f as i64));
+        }
+        let unexpected = match &value {
+            Value::Bool(b) => Unexpected::Bool(*b),
+            Value::Number(n) => match n.as_f64() {
+                Some(f) => Unexpected::Float(f),
+                None => Unexpected::Other("number"),
+            },
+            Value::String(s) => Unexpected::Str(s),
+            Value::Array(_) => Unexpected::Seq,
+            Value::Object(_) => Unexpected::Map,
+            Value::Null => Unexpected::Unit,
+        };
+        Err(D::Error::invalid_type(unexpected, &"i64"))
     }
 }
 
