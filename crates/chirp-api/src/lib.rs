@@ -61,6 +61,7 @@ pub fn openapi_router(state: &AppState) -> (Router<AppState>, utoipa::openapi::O
         .merge(routes::health::router())
         .split_for_parts();
     utoipa::Modify::modify(&openapi::ErrorResponses, &mut doc);
+    utoipa::Modify::modify(&openapi::Links, &mut doc);
     (router, doc)
 }
 

@@ -9,8 +9,15 @@
 //! cannot forget one. Handlers document only their own: 403, 404, 409, ...
 //! The 429 of the per-client rate limits goes on every operation in a
 //! limited class ([`crate::rate_limit::class::Class::of`]).
+//!
+//! [`Links`] adds the OpenAPI links between operations (a posted tweet's id
+//! feeds reading, editing, liking and deleting it; a new account's name
+//! feeds its profile, following it and messaging it), also in one table,
+//! so a client generator or a stateful tester such as schemathesis can
+//! chain calls on real resources instead of guessing ids.
 
 use axum::http::{HeaderMap, Method};
+use utoipa::openapi::link::LinkBuilder;
 use utoipa::openapi::path::{Operation, ParameterIn};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{Ref, RefOr, ResponseBuilder};
@@ -155,5 +162,151 @@ fn add_shape_errors(op: &mut Operation, on_api: bool, limited: bool) {
                     .build()
                     .into()
             });
+    }
+}
+
+/// One OpenAPI link: after `from` answers `status`, `to` can be called
+/// with `params` (and `body`) taken from that answer or its request, in
+/// OpenAPI's runtime expressions (`$response.body#/id`,
+/// `$request.path.username`).
+struct Follow {
+    from: &'static str,
+    status: &'static str,
+    to: &'static str,
+    params: &'static [(&'static str, &'static str)],
+    body: Option<fn() -> serde_json::Value>,
+}
+
+const TWEET_ID: &[(&str, &str)] = &[("id", "$response.body#/id")];
+const SAME_TWEET: &[(&str, &str)] = &[("id", "$request.path.id")];
+const NEW_NAME: &[(&str, &str)] = &[("username", "$response.body#/username")];
+const SAME_NAME: &[(&str, &str)] = &[("username", "$request.path.username")];
+
+/// Every link, by operation id (the handler's name). What is created is
+/// read, changed and deleted; what is deleted is read again (it must be
+/// gone); a new account is looked at, followed and written to.
+const FOLLOWS: &[Follow] = &[
+    // A posted tweet: read it, its replies, edit, like, reply to, delete it.
+    link("create_tweet", "201", "show_tweet", TWEET_ID),
+    link("create_tweet", "201", "list_replies", TWEET_ID),
+    link("create_tweet", "201", "edit_tweet", TWEET_ID),
+    link("create_tweet", "201", "like", TWEET_ID),
+    link("create_tweet", "201", "delete_tweet", TWEET_ID),
+    Follow {
+        body: Some(|| serde_json::json!({"text": "a reply", "reply_to": "$response.body#/id"})),
+        ..link("create_tweet", "201", "create_tweet", &[])
+    },
+    link("edit_tweet", "200", "show_tweet", TWEET_ID),
+    link("edit_tweet", "200", "delete_tweet", TWEET_ID),
+    link(
+        "like",
+        "202",
+        "show_tweet",
+        &[("id", "$response.body#/tweet_id")],
+    ),
+    link("delete_tweet", "204", "show_tweet", SAME_TWEET),
+    link("delete_tweet", "204", "list_replies", SAME_TWEET),
+    link("delete_tweet", "204", "like", SAME_TWEET),
+    // A new account: its profile, tweets, followers; follow it, write to it.
+    link("create_account", "201", "show_account", NEW_NAME),
+    link("create_account", "201", "account_tweets", NEW_NAME),
+    link("create_account", "201", "followers", NEW_NAME),
+    link("create_account", "201", "following", NEW_NAME),
+    link("create_account", "201", "follow", NEW_NAME),
+    link("create_account", "201", "follow_status", NEW_NAME),
+    Follow {
+        body: Some(|| serde_json::json!({"to": "$response.body#/username", "text": "hello"})),
+        ..link("create_account", "201", "send", &[])
+    },
+    link(
+        "create_account",
+        "201",
+        "conversation",
+        &[("with", "$response.body#/username")],
+    ),
+    link(
+        "login",
+        "201",
+        "show_account",
+        &[("username", "$response.body#/account/username")],
+    ),
+    // Following: its state, the lists it shows in, unfollowing.
+    link("follow", "200", "follow_status", SAME_NAME),
+    link("follow", "200", "followers", SAME_NAME),
+    link("follow", "200", "unfollow", SAME_NAME),
+    link("unfollow", "204", "follow_status", SAME_NAME),
+    link("show_account", "200", "follow", NEW_NAME),
+    // A message: the conversation it is in, with its recipient.
+    link(
+        "send",
+        "201",
+        "conversation",
+        &[("with", "$response.body#/to/username")],
+    ),
+    // A category: read it, list its tweets.
+    link(
+        "create_category",
+        "201",
+        "show_category",
+        &[("slug", "$response.body#/slug")],
+    ),
+    link(
+        "create_category",
+        "201",
+        "list_tweets",
+        &[("category", "$response.body#/slug")],
+    ),
+];
+
+const fn link(
+    from: &'static str,
+    status: &'static str,
+    to: &'static str,
+    params: &'static [(&'static str, &'static str)],
+) -> Follow {
+    Follow {
+        from,
+        status,
+        to,
+        params,
+        body: None,
+    }
+}
+
+/// Adds [`FOLLOWS`] to the finished document. A link whose operation or
+/// response is missing is a mistake in the table, found by the tests.
+pub struct Links;
+
+impl Modify for Links {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for item in openapi.paths.paths.values_mut() {
+            for op in [
+                &mut item.get,
+                &mut item.post,
+                &mut item.put,
+                &mut item.patch,
+                &mut item.delete,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                let Some(id) = op.operation_id.clone() else {
+                    continue;
+                };
+                for f in FOLLOWS.iter().filter(|f| f.from == id) {
+                    let Some(RefOr::T(response)) = op.responses.responses.get_mut(f.status) else {
+                        continue;
+                    };
+                    let mut builder = LinkBuilder::new().operation_id(f.to);
+                    for (name, expr) in f.params {
+                        builder = builder.parameter(*name, *expr);
+                    }
+                    builder = builder.request_body(f.body.map(|body| body()));
+                    response
+                        .links
+                        .insert(f.to.to_owned(), builder.build().into());
+                }
+            }
+        }
     }
 }

@@ -18,12 +18,24 @@ use crate::model::{Account, FollowState, Notification};
 #[serde(deny_unknown_fields)]
 pub struct NewAccountBody {
     /// 3–30 of A-Z, a-z, 0-9 and `_`; unique regardless of case.
+    #[schema(pattern = r"^[A-Za-z0-9_]{3,30}$")]
     pub username: String,
-    /// 8–128 characters; the commonest passwords are refused.
+    /// 8–128 characters, no NUL; the commonest passwords are refused.
+    #[schema(min_length = 8, max_length = 128, pattern = r"^[^\u0000]*$")]
     pub password: String,
+    /// Up to 50 characters on one line.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(
+        max_length = 50,
+        pattern = r"^(?:[^\s\u0000-\u001F\u007F-\u009F](?:[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F])?)?$"
+    )]
     pub display_name: Option<String>,
+    /// Up to 160 characters.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(
+        max_length = 160,
+        pattern = r"^(?:[^\s\u0000-\u001F\u007F-\u009F](?:[^\u0000-\u0008\u000B-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F])?)?$"
+    )]
     pub bio: Option<String>,
 }
 
@@ -47,9 +59,17 @@ pub struct SessionBody {
 pub struct ProfilePatch {
     /// Up to 50 characters; empty shows the username instead.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(
+        max_length = 50,
+        pattern = r"^(?:[^\s\u0000-\u001F\u007F-\u009F](?:[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F])?)?$"
+    )]
     pub display_name: Option<String>,
     /// Up to 160 characters.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(
+        max_length = 160,
+        pattern = r"^(?:[^\s\u0000-\u001F\u007F-\u009F](?:[^\u0000-\u0008\u000B-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F])?)?$"
+    )]
     pub bio: Option<String>,
     /// Protected accounts approve each follower, and only approved
     /// followers see their tweets. Turning it off accepts every pending
@@ -61,13 +81,23 @@ pub struct ProfilePatch {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewTweetBody {
-    /// 1–280 characters.
+    /// 1–280 characters; newlines and tabs allowed, no other control characters.
+    #[schema(
+        min_length = 1,
+        max_length = 280,
+        pattern = r"^[^\s\u0000-\u001F\u007F-\u009F](?:[^\u0000-\u0008\u000B-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F])?$"
+    )]
     pub text: String,
     /// Id of the tweet this one answers.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "whole::option"
+    )]
     pub reply_to: Option<i64>,
     /// Slug of an existing category.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(pattern = r"^[a-z0-9-]{1,40}$")]
     pub category: Option<String>,
 }
 
@@ -75,6 +105,11 @@ pub struct NewTweetBody {
 #[serde(deny_unknown_fields)]
 pub struct EditTweetBody {
     /// The new text, 1–280 characters.
+    #[schema(
+        min_length = 1,
+        max_length = 280,
+        pattern = r"^[^\s\u0000-\u001F\u007F-\u009F](?:[^\u0000-\u0008\u000B-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F])?$"
+    )]
     pub text: String,
 }
 
@@ -105,7 +140,11 @@ pub struct NotificationList {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MarkReadBody {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "whole::option"
+    )]
     pub up_to: Option<i64>,
 }
 
@@ -120,8 +159,14 @@ pub struct UnreadCount {
 #[serde(deny_unknown_fields)]
 pub struct NewMessageBody {
     /// The recipient's username.
+    #[schema(pattern = r"^[A-Za-z0-9_]{3,30}$")]
     pub to: String,
     /// 1–1000 characters.
+    #[schema(
+        min_length = 1,
+        max_length = 1000,
+        pattern = r"^[^\s\u0000-\u001F\u007F-\u009F](?:[^\u0000-\u0008\u000B-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F])?$"
+    )]
     pub text: String,
 }
 
@@ -136,12 +181,62 @@ pub struct LikeBody {
 #[serde(deny_unknown_fields)]
 pub struct NewCategoryBody {
     /// 1–40 of a-z, 0-9 and `-`; the category's address is `/c/{slug}`.
+    #[schema(pattern = r"^[a-z0-9-]{1,40}$")]
     pub slug: String,
-    /// 1–50 characters.
+    /// 1–50 characters on one line.
+    #[schema(
+        min_length = 1,
+        max_length = 50,
+        pattern = r"^[^\s\u0000-\u001F\u007F-\u009F](?:[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F])?$"
+    )]
     pub name: String,
     /// Up to 280 characters.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(
+        max_length = 280,
+        pattern = r"^(?:[^\s\u0000-\u001F\u007F-\u009F](?:[^\u0000-\u0008\u000B-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F])?)?$"
+    )]
     pub description: Option<String>,
+}
+
+/// Integer fields of request bodies. JSON has one number type and JSON
+/// Schema counts `40.0` as the integer 40, so a whole number written with
+/// a fraction part is read as that integer; `40.5` is still refused.
+mod whole {
+    use serde::de::{Error, Unexpected};
+    use serde::{Deserialize, Deserializer};
+    use serde_json::Value;
+
+    /// Errors say "expected i64", as serde's own would, so the API's
+    /// rejection text ("must be a whole number, not ...") stays the same.
+    pub fn option<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+        let value = Option::<Value>::deserialize(d)?;
+        let Some(value) = value else {
+            return Ok(None);
+        };
+        if let Some(n) = value.as_i64() {
+            return Ok(Some(n));
+        }
+        if let Some(f) = value
+            .as_f64()
+            .filter(|f| f.fract() == 0.0 && f.abs() < 9.2e18)
+        {
+            // Whole and within i64, so the cast is exact.
+            return Ok(Some(f as i64));
+        }
+        let unexpected = match &value {
+            Value::Bool(b) => Unexpected::Bool(*b),
+            Value::Number(n) => match n.as_f64() {
+                Some(f) => Unexpected::Float(f),
+                None => Unexpected::Other("number"),
+            },
+            Value::String(s) => Unexpected::Str(s),
+            Value::Array(_) => Unexpected::Seq,
+            Value::Object(_) => Unexpected::Map,
+            Value::Null => Unexpected::Unit,
+        };
+        Err(D::Error::invalid_type(unexpected, &"i64"))
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

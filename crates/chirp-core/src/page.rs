@@ -12,8 +12,18 @@ use crate::ValidationError;
 pub const DEFAULT_LIMIT: u32 = 20;
 pub const MAX_LIMIT: u32 = 100;
 
-/// Where a cursor's payload starts; bumped if the format ever changes.
-const CURSOR_PREFIX: &str = "k1:";
+/// A cursor's first byte, its format's version; bumped if the format ever
+/// changes. The key follows as 8 bytes, big-endian, and the 9 bytes are
+/// URL-safe base64 without padding: 12 characters, every string of
+/// [`CURSOR_PATTERN`] a cursor and nothing else, so the OpenAPI document
+/// can say exactly which cursors the server takes.
+const CURSOR_VERSION: u8 = 1;
+
+/// Exactly the strings [`Page::parse`] accepts as a cursor: empty (the
+/// first page) or what [`decode_cursor`] accepts: `A` and one of `Q`–`Z`,
+/// `a`–`f` are the version byte 1 (and the key's top four bits), then ten
+/// base64url characters.
+pub const CURSOR_PATTERN: &str = "^(?:A[Q-Za-f][A-Za-z0-9_-]{10})?$";
 
 /// One page request: how many items, and below which key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,7 +44,8 @@ impl Page {
     /// Parses the raw `limit` and `cursor` query values.
     pub fn parse(limit: Option<&str>, cursor: Option<&str>) -> Result<Self, ValidationError> {
         let limit = match limit {
-            None | Some("") => DEFAULT_LIMIT,
+            // `limit=` (empty) is not a number: the document says integer.
+            None => DEFAULT_LIMIT,
             Some(s) => match s.parse::<u32>() {
                 Ok(n) if (1..=MAX_LIMIT).contains(&n) => n,
                 _ => {
@@ -103,16 +114,19 @@ impl<T> Paged<T> {
 }
 
 pub fn encode_cursor(key: i64) -> String {
-    URL_SAFE_NO_PAD.encode(format!("{CURSOR_PREFIX}{key}"))
+    let mut bytes = [0u8; 9];
+    bytes[0] = CURSOR_VERSION;
+    bytes[1..].copy_from_slice(&key.to_be_bytes());
+    URL_SAFE_NO_PAD.encode(bytes)
 }
 
 pub fn decode_cursor(cursor: &str) -> Result<i64, ValidationError> {
     let bad = || ValidationError::new("cursor", "is not a cursor this server handed out");
     let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| bad())?;
-    let text = std::str::from_utf8(&bytes).map_err(|_| bad())?;
-    text.strip_prefix(CURSOR_PREFIX)
-        .and_then(|k| k.parse::<i64>().ok())
-        .ok_or_else(bad)
+    match bytes.split_first() {
+        Some((&CURSOR_VERSION, key)) => key.try_into().map(i64::from_be_bytes).map_err(|_| bad()),
+        _ => Err(bad()),
+    }
 }
 
 #[cfg(test)]
@@ -124,7 +138,7 @@ mod tests {
         assert_eq!(Page::parse(None, None).map(|p| p.limit), Ok(20));
         assert_eq!(Page::parse(Some("100"), None).map(|p| p.limit), Ok(100));
         assert_eq!(Page::parse(Some("1"), None).map(|p| p.limit), Ok(1));
-        for bad in ["0", "101", "-1", "ten", "1.5", "99999999999"] {
+        for bad in ["", "0", "101", "-1", "ten", "1.5", "99999999999"] {
             assert!(Page::parse(Some(bad), None).is_err(), "{bad} accepted");
         }
     }
@@ -144,6 +158,45 @@ mod tests {
         assert!(decode_cursor("12345").is_err());
         assert!(decode_cursor("!!!").is_err());
         assert!(decode_cursor(&URL_SAFE_NO_PAD.encode("k1:abc")).is_err());
+        assert!(decode_cursor(&URL_SAFE_NO_PAD.encode([2u8; 9])).is_err());
+        assert!(decode_cursor(&URL_SAFE_NO_PAD.encode([1u8; 10])).is_err());
+        assert!(decode_cursor("AQAAAAAAAAAAAA==").is_err());
+    }
+
+    /// The OpenAPI document states [`CURSOR_PATTERN`]; a cursor the
+    /// server hands out matches it, and every string of its shape is one.
+    #[test]
+    fn cursors_are_exactly_the_strings_of_the_pattern() {
+        let shape = |c: &str| {
+            let b = c.as_bytes();
+            b.len() == 12
+                && b[0] == b'A'
+                && matches!(b[1], b'Q'..=b'Z' | b'a'..=b'f')
+                && b[2..]
+                    .iter()
+                    .all(|&x| x.is_ascii_alphanumeric() || x == b'-' || x == b'_')
+        };
+        for key in [0, 1, 8, 12345, -1, i64::MIN, i64::MAX] {
+            let c = encode_cursor(key);
+            assert!(shape(&c), "{c}");
+            assert_eq!(decode_cursor(&c), Ok(key));
+        }
+        for c in [
+            "AQAAAAAAAAAA",
+            "AfAAAAAAAAAA",
+            "AZ-_zzzzzzzz",
+            "Aa0123456789",
+        ] {
+            assert!(shape(c) && decode_cursor(c).is_ok(), "{c}");
+        }
+        for c in [
+            "AP__________",
+            "Ag__________",
+            "BQAAAAAAAAAA",
+            "AQAAAAAAAAA",
+        ] {
+            assert!(decode_cursor(c).is_err(), "{c}");
+        }
     }
 
     #[test]

@@ -56,7 +56,9 @@ async fn create_account(
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct AccountSearch {
-    /// Part of a username or display name (case-insensitive).
+    /// Part of a username or display name (case-insensitive; up to 200
+    /// characters, no control characters).
+    #[param(max_length = 200, pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$")]
     pub q: Option<String>,
 }
 

@@ -33,11 +33,15 @@ pub struct LogsQuery {
 
 fn parse_count(field: &'static str, v: Option<&str>) -> ApiResult<Option<u64>> {
     match v {
-        None | Some("") => Ok(None),
+        None => Ok(None),
+        // Up to i64::MAX, the largest the document's int64 allows (and
+        // far beyond any log).
         Some(s) => s
-            .parse::<u64>()
+            .parse::<i64>()
+            .ok()
+            .and_then(|n| u64::try_from(n).ok())
             .map(Some)
-            .map_err(|_| ApiError::invalid(field, "must be a whole number, 0 or more")),
+            .ok_or_else(|| ApiError::invalid(field, "must be a whole number, 0 or more")),
     }
 }
 

@@ -51,11 +51,13 @@ async fn send(
 #[into_params(parameter_in = Query)]
 struct ConversationParams {
     /// The other party's username.
+    #[param(required = true, pattern = r"^[A-Za-z0-9_]{3,30}$")]
     with: Option<String>,
     /// Items per page, 1–100 (default 20).
     #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]
     limit: Option<String>,
     /// `next_cursor` of the previous page.
+    #[param(pattern = r"^(?:A[Q-Za-f][A-Za-z0-9_-]{10})?$")]
     cursor: Option<String>,
 }
 

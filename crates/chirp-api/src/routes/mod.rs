@@ -48,7 +48,19 @@ pub struct PageParams {
     #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]
     pub limit: Option<String>,
     /// `next_cursor` of the previous page.
+    #[param(pattern = r"^(?:A[Q-Za-f][A-Za-z0-9_-]{10})?$")]
     pub cursor: Option<String>,
+}
+
+/// The OpenAPI document's cursor pattern is chirp-core's, spelled out
+/// because an attribute takes only a literal.
+#[cfg(test)]
+#[test]
+fn the_documented_cursor_pattern_is_the_parsers() {
+    let doc = <PageParams as IntoParams>::into_params(|| None);
+    let json = serde_json::to_string(&doc).unwrap_or_default();
+    let pattern = serde_json::to_string(chirp_core::page::CURSOR_PATTERN).unwrap_or_default();
+    assert!(json.contains(&pattern), "{json}");
 }
 
 impl PageParams {

@@ -22,6 +22,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[into_params(parameter_in = Query)]
 pub struct HashtagQuery {
     /// Start of the tag, with or without `#`; empty lists the most used.
+    #[param(pattern = r"^#?[A-Za-z0-9_]{0,100}$")]
     pub q: Option<String>,
     /// How many tags, 1–100 (default 20).
     #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]

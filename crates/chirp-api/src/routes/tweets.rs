@@ -63,13 +63,18 @@ async fn create_tweet(
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct TweetQuery {
-    /// Full-text search: tweets containing every word.
+    /// Full-text search: tweets containing every word (up to 200
+    /// characters, no control characters).
+    #[param(max_length = 200, pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$")]
     pub q: Option<String>,
     /// Tweets carrying this hashtag (with or without `#`).
+    #[param(pattern = r"^(?:#?[A-Za-z0-9_]{1,100})?$")]
     pub hashtag: Option<String>,
     /// Tweets by this username.
+    #[param(pattern = r"^(?:[A-Za-z0-9_]{3,30})?$")]
     pub author: Option<String>,
     /// Tweets in this category (slug).
+    #[param(pattern = r"^[a-z0-9-]{0,40}$")]
     pub category: Option<String>,
 }
 

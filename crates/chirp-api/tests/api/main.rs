@@ -25,6 +25,7 @@ mod rate_limits;
 mod read_cache;
 mod replies;
 mod request_log;
+mod schema_contract;
 mod search;
 mod security;
 mod sessions;

@@ -120,6 +120,78 @@ async fn openapi_documents_every_route(app: TestApp) {
     }
 }
 
+/// The OpenAPI links (what a stateful tester chains) name operations that
+/// exist, parameters those operations take, and come from answers the
+/// source operation documents.
+async fn openapi_links_lead_to_real_operations(app: TestApp) {
+    let doc = app.get("/api/openapi.json").await.expect(200).body;
+    let mut operations = BTreeMap::new();
+    for item in doc["paths"].as_object().expect("paths").values() {
+        for op in item.as_object().expect("path item").values() {
+            if let Some(id) = op["operationId"].as_str() {
+                let params: BTreeSet<String> = op["parameters"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|p| p["name"].as_str().map(str::to_owned))
+                    .collect();
+                operations.insert(id.to_owned(), (params, op["requestBody"].is_object()));
+            }
+        }
+    }
+    let mut links = 0;
+    for id in operations.keys() {
+        let op = doc["paths"]
+            .as_object()
+            .expect("paths")
+            .values()
+            .flat_map(|item| item.as_object().expect("path item").values())
+            .find(|op| op["operationId"] == id.as_str())
+            .expect("operation");
+        for (status, response) in op["responses"].as_object().expect("responses") {
+            for (name, link) in response["links"].as_object().into_iter().flatten() {
+                let target = link["operationId"].as_str().expect("operationId");
+                let (params, takes_body) = operations
+                    .get(target)
+                    .unwrap_or_else(|| panic!("{id} {status} links to unknown {target}"));
+                for param in link["parameters"]
+                    .as_object()
+                    .into_iter()
+                    .flatten()
+                    .map(|p| p.0)
+                {
+                    assert!(
+                        params.contains(param),
+                        "{id} → {name}: no parameter {param}"
+                    );
+                }
+                if link.get("requestBody").is_some() {
+                    assert!(takes_body, "{id} → {name}: {target} takes no body");
+                }
+                links += 1;
+            }
+        }
+    }
+    for (from, to) in [
+        ("create_tweet", "show_tweet"),
+        ("create_tweet", "delete_tweet"),
+        ("delete_tweet", "show_tweet"),
+        ("create_account", "follow"),
+        ("send", "conversation"),
+    ] {
+        let linked = doc["paths"]
+            .as_object()
+            .expect("paths")
+            .values()
+            .flat_map(|item| item.as_object().expect("path item").values())
+            .filter(|op| op["operationId"] == from)
+            .flat_map(|op| op["responses"].as_object().expect("responses").values())
+            .any(|r| r["links"][to]["operationId"] == to);
+        assert!(linked, "no link from {from} to {to}");
+    }
+    assert!(links > 20, "only {links} links");
+}
+
 async fn every_documented_operation_is_routed(app: TestApp) {
     let token = app.user("alice").await;
     app.register("bob").await;
@@ -322,6 +394,7 @@ both!(
     answers_to_bad_input_are_documented,
     health_checks_answer_ok,
     openapi_documents_every_route,
+    openapi_links_lead_to_real_operations,
     every_documented_operation_is_routed,
     docs_work_offline,
 );
