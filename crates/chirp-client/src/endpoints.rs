@@ -87,6 +87,13 @@ impl Client {
         self.read(Method::GET, &path, None).await
     }
 
+    /// The `limit` (1–100) newest accounts (`GET /api/accounts?limit=`).
+    pub async fn newest_accounts(&self, limit: u32) -> Result<Paged<Account>> {
+        let limit = limit.to_string();
+        let path = with_query("/api/accounts", &[("limit", Some(&limit))])?;
+        self.read(Method::GET, &path, None).await
+    }
+
     /// One account, by name in any letter case (`GET /api/accounts/{username}`).
     pub async fn account(&self, username: &str) -> Result<Account> {
         let path = format!("/api/accounts/{}", segment(username));
@@ -139,6 +146,22 @@ impl Client {
         let path = format!("/api/accounts/{}/{}", segment(username), list.as_str());
         let path = with_query(&path, &[("cursor", cursor)])?;
         self.read(Method::GET, &path, None).await
+    }
+
+    /// The first `limit` (1–100) of [`Self::follow_list`], most recent
+    /// first. Asked with `viewer`'s token when given, so no shared cache
+    /// answers with a list from before their latest follow.
+    pub async fn follow_list_first(
+        &self,
+        viewer: Option<&str>,
+        username: &str,
+        list: FollowList,
+        limit: u32,
+    ) -> Result<Paged<Account>> {
+        let path = format!("/api/accounts/{}/{}", segment(username), list.as_str());
+        let limit = limit.to_string();
+        let path = with_query(&path, &[("limit", Some(&limit))])?;
+        self.read(Method::GET, &path, viewer).await
     }
 
     /// Accounts asking to follow the signed-in (protected) account, most

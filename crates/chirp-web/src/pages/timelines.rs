@@ -1,12 +1,14 @@
 //! Lists of tweets: home, public, a hashtag, a category; and the list of
 //! categories.
 
+use std::collections::HashSet;
+
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use chirp_client::ClientError;
+use chirp_client::{ClientError, FollowList};
 use chirp_core::model::{Account, Category, HashtagCount, Tweet};
 use chirp_core::page::Paged;
 
@@ -59,24 +61,49 @@ pub struct Side {
 
 /// How many hashtags and accounts the side column lists.
 const SIDE_ITEMS: usize = 5;
+/// How many of the newest accounts "who to follow" chooses from.
+const CANDIDATES: u32 = 50;
+/// How many of the viewer's follows are looked up to leave out of "who to
+/// follow" (the API's largest page). Someone who follows more may be shown
+/// one of the rest; a side column is not worth paging through them all.
+const FOLLOWS_CHECKED: u32 = 100;
 
 /// Looks up the side column; asked side by side with a page's main data.
+/// "Who to follow" leaves out the viewer and whom they already follow.
 /// A failed lookup leaves its half empty rather than failing the page.
-pub async fn side(state: &WebState, me: Option<&Account>) -> Side {
-    let (tags, people) = tokio::join!(
+/// `token` is the viewer's, so their follows are read fresh (a shared
+/// cache keeps only answers to calls without one).
+pub async fn side(state: &WebState, token: Option<&str>, me: Option<&Account>) -> Side {
+    let followed = async {
+        match me {
+            Some(me) => state
+                .api
+                .follow_list_first(token, &me.username, FollowList::Following, FOLLOWS_CHECKED)
+                .await
+                .map(|p| p.items.into_iter().map(|a| a.id).collect()),
+            None => Ok(HashSet::new()),
+        }
+    };
+    let (tags, people, followed) = tokio::join!(
         state.api.hashtags("", SIDE_ITEMS as u32),
-        state.api.accounts(None, None)
+        state.api.newest_accounts(CANDIDATES),
+        followed
     );
     let me = me.map(|a| a.id);
-    Side {
-        tags: tags.map(|p| p.items).unwrap_or_default(),
-        people: people
-            .map(|p| p.items)
-            .unwrap_or_default()
+    let people = match (people, followed) {
+        (Ok(people), Ok(followed)) => people
+            .items
             .into_iter()
-            .filter(|a| Some(a.id) != me)
+            .filter(|a| Some(a.id) != me && !followed.contains(&a.id))
             .take(SIDE_ITEMS)
             .collect(),
+        // Without the viewer's follows, suggesting anyone could suggest
+        // someone they follow already.
+        _ => Vec::new(),
+    };
+    Side {
+        tags: tags.map(|p| p.items).unwrap_or_default(),
+        people,
     }
 }
 
@@ -135,7 +162,8 @@ pub async fn render_home(
             ),
         }
     };
-    let ((heading, tweets), side) = tokio::join!(main, side(state, v.chrome.me.as_ref()));
+    let ((heading, tweets), side) =
+        tokio::join!(main, side(state, v.token.as_deref(), v.chrome.me.as_ref()));
     let tweets = match tweets {
         Ok(page) => page,
         Err(e) => return error_page(v.chrome, &e),
@@ -165,7 +193,7 @@ pub async fn public(state: WebState, mut v: Visitor, Query(q): Query<ListQuery>)
         state
             .api
             .public_timeline(v.token.as_deref(), q.cursor.as_deref()),
-        side(&state, v.chrome.me.as_ref())
+        side(&state, v.token.as_deref(), v.chrome.me.as_ref())
     );
     match tweets {
         Ok(page) => {
@@ -194,7 +222,7 @@ pub async fn hashtag(
         state
             .api
             .hashtag(v.token.as_deref(), &tag, q.cursor.as_deref()),
-        side(&state, v.chrome.me.as_ref())
+        side(&state, v.token.as_deref(), v.chrome.me.as_ref())
     );
     match tweets {
         Ok(page) => {

@@ -367,6 +367,57 @@ async fn timelines_have_a_side_column_of_hashtags_and_people() {
     }
 }
 
+/// The "who to follow" card of a page's side column.
+fn who_to_follow(body: &str) -> &str {
+    body.split_once(r#"id="who-to-follow""#)
+        .unwrap_or_else(|| panic!("no who to follow: {body}"))
+        .1
+        .split_once("</section>")
+        .expect("closed")
+        .0
+}
+
+#[tokio::test]
+async fn who_to_follow_leaves_out_people_you_follow() {
+    let site = spawn().await;
+    for name in ["carol", "erin"] {
+        Browser::new(&site).sign_up(name, "").await.expect(200);
+    }
+    let dave = Browser::new(&site);
+    dave.sign_up("dave", "").await.expect(200);
+    let before = dave.get("/").await.expect(200);
+    let before = who_to_follow(&before.body);
+    assert!(before.contains(r#"href="/@carol""#), "{before}");
+    assert!(before.contains(r#"href="/@erin""#), "{before}");
+
+    dave.submit("/@carol/follow", &[("action", "follow")])
+        .await
+        .expect(200);
+    for path in ["/", "/public"] {
+        let page = dave.get(path).await.expect(200);
+        let side = who_to_follow(&page.body);
+        assert!(!side.contains("@carol"), "{path}: followed already: {side}");
+        assert!(!side.contains("@dave"), "{path}: not yourself: {side}");
+        assert!(side.contains(r#"href="/@erin""#), "{path}: {side}");
+    }
+    // Someone else still sees carol suggested.
+    let erin = Browser::new(&site);
+    erin.submit("/login", &[("username", "erin"), ("password", PASSWORD)])
+        .await
+        .expect(200);
+    let page = erin.get("/").await.expect(200);
+    assert!(who_to_follow(&page.body).contains(r#"href="/@carol""#));
+
+    dave.submit("/@carol/follow", &[("action", "unfollow")])
+        .await
+        .expect(200);
+    let page = dave.get("/").await.expect(200);
+    assert!(
+        who_to_follow(&page.body).contains(r#"href="/@carol""#),
+        "unfollowed: suggested again"
+    );
+}
+
 #[tokio::test]
 async fn empty_pages_say_what_to_do_next() {
     let site = spawn().await;
